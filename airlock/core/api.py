@@ -1,0 +1,93 @@
+"""How a service declares its AWS operations.
+
+Each operation names its IAM action and how to find the resources it acts on,
+so the gateway can authorize in one place before the operation body runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from airlock.core.context import RequestContext
+from airlock.core.errors import ServiceError, ValidationError
+
+S = TypeVar("S")
+Params = dict[str, Any]
+Output = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource an action touches, with the account that owns it.
+
+    `account_id` None means "owned by the caller's account" (e.g. `*` for list calls).
+    """
+
+    arn: str
+    account_id: str | None = None
+
+
+Handler = Callable[[S, RequestContext, Params], Output]
+ResourceFinder = Callable[[S, RequestContext, Params], list[Resource]]
+
+
+def _no_resources(service: object, ctx: RequestContext, params: Params) -> list[Resource]:
+    return [Resource("*")]
+
+
+@dataclass(frozen=True)
+class OperationSpec(Generic[S]):
+    """One AWS operation: its name, IAM action, resource finder and handler."""
+
+    name: str
+    action: str
+    handler: Handler[S]
+    resources: ResourceFinder[S]
+    readonly: bool
+
+
+@dataclass
+class ServiceApi(Generic[S]):
+    """The operations one service implements, keyed by AWS operation name.
+
+    `name` is botocore's service name; `factory` builds the service object bound to
+    the request's database session and the platform.
+    """
+
+    name: str
+    factory: Callable[[Any, Session], S]
+    operations: dict[str, OperationSpec[S]] = field(default_factory=dict)
+    # Error code used for input-shape violations when the service has its own
+    # (Organizations: InvalidInputException); None keeps the protocol's default.
+    validation_error: Callable[[ValidationError], ServiceError] | None = None
+
+    def operation(
+        self,
+        action: str,
+        *,
+        name: str | None = None,
+        resources: ResourceFinder[S] | None = None,
+        readonly: bool | None = None,
+    ) -> Callable[[Handler[S]], Handler[S]]:
+        """Register a handler for the operation named after `action` (or `name`)."""
+        op_name = name or action.split(":", 1)[1]
+        if readonly is None:
+            readonly = op_name.startswith(("Describe", "List", "Get"))
+
+        def register(handler: Handler[S]) -> Handler[S]:
+            if op_name in self.operations:
+                raise ValueError(f"operation {op_name} registered twice")
+            self.operations[op_name] = OperationSpec(
+                name=op_name,
+                action=action,
+                handler=handler,
+                resources=resources or _no_resources,
+                readonly=readonly,
+            )
+            return handler
+
+        return register

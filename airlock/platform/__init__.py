@@ -1,0 +1,23 @@
+"""Shared infrastructure every service stands on: settings, store, clock, controllers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from airlock.platform.clock import Clock
+from airlock.platform.db import Database
+from airlock.platform.tasks import Controllers
+from airlock.settings import Settings
+
+
+@dataclass
+class Platform:
+    """The dependencies handed to every service factory and controller."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    controllers: Controllers
+
+
+__all__ = ["Platform"]

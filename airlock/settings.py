@@ -1,0 +1,61 @@
+"""Settings: read once from flags and environment, then passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+# 4566 (LocalStack), 5000 (Flask, moto), 8000 and 8080 (everything) are taken by
+# well-known tools; 4716 is not registered to anything people run locally.
+DEFAULT_PORT = 4716
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_STATE_DIR = ".airlock"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one Airlock instance."""
+
+    state_dir: Path = Path(DEFAULT_STATE_DIR)
+    database_url: str | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    region: str = DEFAULT_REGION
+    # Run controllers (background workers) inside the server process.
+    run_controllers: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the state dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'airlock.db').resolve()}"
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients use to reach this instance."""
+        host = "localhost" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given fields replaced; `None` values are ignored."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "state_dir" in given:
+            given["state_dir"] = Path(str(given["state_dir"]))
+        return replace(self, **given)  # type: ignore[arg-type]
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `AIRLOCK_*` environment variables over the defaults."""
+    env = os.environ if env is None else env
+    port = env.get("AIRLOCK_PORT")
+    return Settings().with_overrides(
+        state_dir=env.get("AIRLOCK_STATE_DIR"),
+        database_url=env.get("AIRLOCK_DATABASE_URL"),
+        host=env.get("AIRLOCK_HOST"),
+        port=int(port) if port else None,
+        region=env.get("AIRLOCK_REGION"),
+    )
