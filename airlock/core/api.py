@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError, ValidationError
+from airlock.platform.tasks import StepResult, Task
 
 S = TypeVar("S")
 Params = dict[str, Any]
@@ -33,6 +34,8 @@ class Resource:
 
 Handler = Callable[[S, RequestContext, Params], Output]
 ResourceFinder = Callable[[S, RequestContext, Params], list[Resource]]
+# A controller step: (platform, session, task) -> Done | Again.
+ControllerStep = Callable[[Any, Session, Task], StepResult]
 
 
 def _no_resources(service: object, ctx: RequestContext, params: Params) -> list[Resource]:
@@ -64,6 +67,8 @@ class ServiceApi(Generic[S]):
     # Error code used for input-shape violations when the service has its own
     # (Organizations: InvalidInputException); None keeps the protocol's default.
     validation_error: Callable[[ValidationError], ServiceError] | None = None
+    # Controller steps this service runs, by task kind.
+    steps: dict[str, ControllerStep] = field(default_factory=dict)
 
     def operation(
         self,

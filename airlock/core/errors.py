@@ -7,6 +7,7 @@ same code and HTTP status AWS would give.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -52,20 +53,34 @@ class ClientFault(ServiceError):
     sender_fault = True
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One violated constraint of an input shape.
+
+    `kind` is one of: required, type, min_length, max_length, pattern, enum,
+    min_value, max_value. `member` is the AWS-style path (`tags.1.member.key`);
+    `text` the full sentence AWS prints for it.
+    """
+
+    kind: str
+    member: str
+    text: str
+
+
 class ValidationError(ClientFault):
     """Input that does not satisfy the operation's input shape.
 
-    The code is chosen per protocol by the serializer's caller: `ValidationException`
+    The protocol layer serializes the code per protocol: `ValidationException`
     for JSON services, `ValidationError` for query services.
     """
 
     code = "ValidationException"
 
-    def __init__(self, problems: list[str], **kwargs: Any) -> None:
+    def __init__(self, problems: list[Problem], **kwargs: Any) -> None:
         self.problems = list(problems)
         count = len(self.problems)
         noun = "error" if count == 1 else "errors"
-        message = f"{count} validation {noun} detected: " + "; ".join(self.problems)
+        message = f"{count} validation {noun} detected: " + "; ".join(p.text for p in self.problems)
         super().__init__(message, **kwargs)
 
 

@@ -8,7 +8,7 @@ exception rolls it back, so a rejected call changes no state.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +94,18 @@ class Database:
         with self._read() as session, session.begin():
             yield session
             session.rollback()
+
+    def on_commit(self, callback: Callable[[Session], None]) -> None:
+        """Run `callback(session)` after every committed write transaction.
+
+        Derived state outside the database (profiles, controller wake-ups) is
+        updated only once the change it reflects is durable.
+        """
+
+        def after_commit(session: Session) -> None:
+            callback(session)
+
+        event.listen(self._write, "after_commit", after_commit)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

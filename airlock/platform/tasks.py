@@ -24,6 +24,10 @@ from airlock.platform.db import Base, Database
 
 log = logging.getLogger("airlock.tasks")
 
+# Set in a session's info when it enqueued work, so the controllers are woken
+# once the transaction commits.
+TASKS_ENQUEUED = "airlock.tasks_enqueued"
+
 
 class Task(Base):
     """A unit of pending work: which controller (`kind`), for which resource (`key`)."""
@@ -66,6 +70,7 @@ def enqueue(
     due_at: datetime | None = None,
 ) -> None:
     """Schedule work in the caller's transaction (so it exists iff the caller commits)."""
+    session.info[TASKS_ENQUEUED] = True
     existing = session.scalars(select(Task).where(Task.kind == kind, Task.key == key)).first()
     when = due_at or clock.now()
     if existing is not None:

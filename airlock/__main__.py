@@ -1,0 +1,5 @@
+"""`python -m airlock` runs the command line."""
+
+from airlock.cli.main import main
+
+main()

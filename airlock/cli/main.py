@@ -1,0 +1,179 @@
+"""The `airlock` command line."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import socket
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from airlock import __version__
+from airlock.gateway import Airlock, create_app
+from airlock.identity import IdentityService
+from airlock.identity.profiles import aws_dir, load_profiles, profile_name, refresh_profiles
+from airlock.services import SERVICES
+
+from .coverage import coverage
+from .options import DatabaseUrl, Host, Port, Region, StateDir, make_settings
+
+app = typer.Typer(
+    help="Airlock: multi-account ML model deployment on your machine, over the AWS APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+accounts_app = typer.Typer(help="Accounts and their root credentials.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+console = Console()
+
+
+@app.command()
+def server(
+    state_dir: StateDir = None,
+    host: Host = None,
+    port: Port = None,
+    database_url: DatabaseUrl = None,
+    region: Region = None,
+) -> None:
+    """Run the Airlock server in the foreground (Ctrl-C stops it cleanly)."""
+    settings = make_settings(state_dir, host, port, database_url, region)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        sock = socket.create_server((settings.host, settings.port))
+    except OSError as error:
+        console.print(f"[red]Cannot listen on {settings.host}:{settings.port}: {error}[/red]")
+        raise typer.Exit(1) from error
+    application = create_app(settings)
+    console.print(
+        f"Airlock {__version__} serving {settings.endpoint_url} "
+        f"(state dir {settings.state_dir.resolve()})"
+    )
+    console.print(f'In another shell: eval "$(airlock env --state-dir {settings.state_dir})"')
+    config = uvicorn.Config(application, log_level="warning", access_log=False, lifespan="on")
+    # uvicorn installs SIGINT/SIGTERM handlers that finish in-flight requests,
+    # then run the lifespan shutdown (controllers stop, database closes).
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+@app.command()
+def env(
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Profile (account) to use; default: default")
+    ] = None,
+    state_dir: StateDir = None,
+    host: Host = None,
+    port: Port = None,
+    database_url: DatabaseUrl = None,
+    region: Region = None,
+) -> None:
+    """Print `export` lines that point boto3 and the aws CLI at Airlock: eval "$(airlock env)"."""
+    settings = make_settings(state_dir, host, port, database_url, region)
+    instance = Airlock(settings)
+    names = ["default"] + [p.name for p in load_profiles(instance.platform.db)]
+    instance.stop()
+    chosen = profile or "default"
+    if chosen not in names:
+        console.print(f"[red]No profile {chosen!r}. Profiles: {', '.join(names)}[/red]")
+        raise typer.Exit(1)
+    directory = aws_dir(settings)
+    exports = {
+        "AWS_CONFIG_FILE": str(directory / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(directory / "credentials"),
+        "AWS_PROFILE": chosen,
+        "AWS_ENDPOINT_URL": settings.endpoint_url,
+        "AWS_DEFAULT_REGION": settings.region,
+    }
+    for name, value in exports.items():
+        typer.echo(f"export {name}={shlex.quote(value)}")
+
+
+@accounts_app.command("list")
+def accounts_list(state_dir: StateDir = None, database_url: DatabaseUrl = None) -> None:
+    """List every account with its profile name."""
+    settings = make_settings(state_dir, database_url=database_url)
+    instance = Airlock(settings)
+    table = Table("Account id", "Name", "Email", "Profile", "Status")
+    with instance.platform.db.read() as session:
+        profiles = {p.account_id: p.name for p in load_profiles(instance.platform.db)}
+        for account in IdentityService(session, instance.platform.clock).list_accounts():
+            table.add_row(
+                account.id,
+                account.name,
+                account.email,
+                profiles.get(account.id, "-"),
+                account.status,
+            )
+    instance.stop()
+    console.print(table)
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Argument(help="Account name (also its profile name)")],
+    email: Annotated[
+        str | None, typer.Option(help="Root email; default NAME@airlock.local")
+    ] = None,
+    state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a standalone account (outside any organization) with root credentials."""
+    settings = make_settings(state_dir, database_url=database_url)
+    instance = Airlock(settings)
+    address = email or f"{profile_name(name)}@airlock.local"
+    with instance.platform.db.write() as session:
+        identity = IdentityService(session, instance.platform.clock)
+        if identity.account_by_email(address) is not None:
+            instance.stop()
+            console.print(f"[red]An account with email {address} already exists.[/red]")
+            raise typer.Exit(1)
+        account = identity.create_account(name, address)
+        account_id = account.id
+    refresh_profiles(settings, instance.platform.db)
+    profiles = {p.account_id: p.name for p in load_profiles(instance.platform.db)}
+    instance.stop()
+    console.print(
+        f"Created account {account_id} ({name}, {address}); profile {profiles[account_id]}"
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print Airlock's version."""
+    typer.echo(f"airlock {__version__}")
+
+
+@app.command("coverage")
+def coverage_command(
+    missing: Annotated[
+        str | None, typer.Option("--missing", help="List the operations a service lacks")
+    ] = None,
+) -> None:
+    """Operations implemented per service, against botocore's models."""
+    rows = coverage(SERVICES)
+    if missing:
+        for row in rows:
+            if row.service == missing:
+                for name in row.missing:
+                    typer.echo(name)
+                return
+        console.print(f"[red]Unknown service {missing!r}[/red]")
+        raise typer.Exit(1)
+    table = Table("Service", "Implemented", "In botocore", "Coverage")
+    for row in rows:
+        share = f"{100 * len(row.implemented) / row.total:.0f}%" if row.total else "-"
+        table.add_row(row.service, str(len(row.implemented)), str(row.total), share)
+    done = sum(len(r.implemented) for r in rows)
+    total = sum(r.total for r in rows)
+    table.add_row("total", str(done), str(total), f"{100 * done / total:.0f}%")
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of the `airlock` script."""
+    app()

@@ -1,0 +1,45 @@
+"""Options every command shares, turned into one Settings object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airlock.settings import Settings, settings_from_env
+
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where Airlock keeps its data [env: AIRLOCK_STATE_DIR; default .airlock]",
+    ),
+]
+Host = Annotated[str | None, typer.Option("--host", help="Address to serve on [env: AIRLOCK_HOST]")]
+Port = Annotated[
+    int | None, typer.Option("--port", help="Port to serve on [env: AIRLOCK_PORT; default 4716]")
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL; default a SQLite file in the state dir [env: AIRLOCK_DATABASE_URL]",
+    ),
+]
+Region = Annotated[
+    str | None, typer.Option("--region", help="Default region [env: AIRLOCK_REGION]")
+]
+
+
+def make_settings(
+    state_dir: Path | None,
+    host: str | None = None,
+    port: int | None = None,
+    database_url: str | None = None,
+    region: str | None = None,
+) -> Settings:
+    """Flags over environment variables over defaults."""
+    return settings_from_env().with_overrides(
+        state_dir=state_dir, host=host, port=port, database_url=database_url, region=region
+    )

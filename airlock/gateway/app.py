@@ -1,0 +1,128 @@
+"""The application object: one Airlock instance, built by a factory, no globals."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from airlock.core.api import ServiceApi
+from airlock.core.http import Headers, HttpRequest
+from airlock.identity import ACCOUNTS_CHANGED, IdentityService
+from airlock.identity.profiles import refresh_profiles
+from airlock.platform import Platform
+from airlock.platform.clock import Clock, SystemClock
+from airlock.platform.db import Database, migrate
+from airlock.platform.tasks import TASKS_ENQUEUED, Controllers
+from airlock.services import SERVICES
+from airlock.settings import Settings
+
+from .pipeline import Gateway
+
+log = logging.getLogger("airlock")
+
+FIRST_ACCOUNT_NAME = "management"
+FIRST_ACCOUNT_EMAIL = "management@airlock.local"
+METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+class Airlock:
+    """One instance: store, controllers and gateway for a state dir."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        apis: Sequence[ServiceApi[Any]] = SERVICES,
+    ) -> None:
+        settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.settings = settings
+        db = Database(settings.resolved_database_url)
+        migrate(db)
+        clock = clock or SystemClock()
+        controllers = Controllers(db, clock)
+        self.platform = Platform(settings, db, clock, controllers)
+        for api in apis:
+            for kind, step in api.steps.items():
+                controllers.register(kind, functools.partial(step, self.platform))
+        db.on_commit(self._after_commit)
+        self.bootstrap()
+        refresh_profiles(settings, db)
+        self.gateway = Gateway(self.platform, apis)
+
+    def bootstrap(self) -> None:
+        """On first start, create the standalone account that will found the organization."""
+        with self.platform.db.write() as session:
+            identity = IdentityService(session, self.platform.clock)
+            if not identity.list_accounts():
+                identity.create_account(FIRST_ACCOUNT_NAME, FIRST_ACCOUNT_EMAIL)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(ACCOUNTS_CHANGED, False):
+            refresh_profiles(self.settings, self.platform.db)
+        if session.info.pop(TASKS_ENQUEUED, False):
+            self.platform.controllers.wake()
+
+    def start(self) -> None:
+        """Start background work (controllers)."""
+        if self.settings.run_controllers:
+            self.platform.controllers.start()
+
+    def stop(self) -> None:
+        """Stop background work and release the database."""
+        self.platform.controllers.stop()
+        self.platform.db.dispose()
+
+    async def endpoint(self, request: Request) -> Response:
+        """The one HTTP endpoint every service is served on."""
+        body = await request.body()
+        scope = request.scope
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        client = request.client
+        http_request = HttpRequest(
+            method=request.method,
+            path=raw_path.decode("latin-1").split("?", 1)[0],
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=Headers(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
+            ),
+            body=body,
+            source_ip=client.host if client else "127.0.0.1",
+        )
+        result = await run_in_threadpool(self.gateway.handle, http_request)
+        response = Response(status_code=result.status)
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers]
+        if not any(k == b"content-length" for k, _ in raw):
+            raw.append((b"content-length", str(len(result.body)).encode()))
+        response.raw_headers = raw
+        response.body = b"" if request.method == "HEAD" else result.body
+        return response
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    """An ASGI application serving one Airlock instance (`app.state.airlock`)."""
+    airlock = Airlock(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        airlock.start()
+        try:
+            yield
+        finally:
+            airlock.stop()
+
+    app = Starlette(
+        routes=[Route("/{path:path}", airlock.endpoint, methods=METHODS)], lifespan=lifespan
+    )
+    app.state.airlock = airlock
+    return app

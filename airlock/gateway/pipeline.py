@@ -1,0 +1,181 @@
+"""The request pipeline: route → authenticate → parse → authorize → operation → serialize."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airlock.auth import AuthError, AuthFailure, auth_error, parse_signature, verify
+from airlock.auth.chunked import decode_aws_chunked
+from airlock.core.api import ServiceApi
+from airlock.core.context import Principal, RequestContext
+from airlock.core.errors import InternalFailure, ServiceError, ValidationError
+from airlock.core.http import Headers, HttpRequest, HttpResponse
+from airlock.identity import IdentityService
+from airlock.platform import Platform, ids
+from airlock.protocol import find_operation, parse_request, serialize_error, serialize_response
+
+from .authz import authorize
+from .routing import Route, ServiceDirectory
+
+log = logging.getLogger("airlock.gateway")
+
+
+class NotImplementedOperation(ServiceError):
+    """An operation of an implemented service that Airlock does not implement yet."""
+
+    code = "NotImplemented"
+    http_status = 501
+
+
+@dataclass
+class _Trace:
+    """What the log line says about a request."""
+
+    service: str = "-"
+    operation: str = "-"
+    account: str = "-"
+
+
+class Gateway:
+    """Serves every implemented service on one endpoint."""
+
+    def __init__(self, platform: Platform, apis: Sequence[ServiceApi[Any]]) -> None:
+        self.platform = platform
+        self.directory = ServiceDirectory(apis)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request; never raises."""
+        request_id = ids.request_id()
+        started = time.perf_counter()
+        trace = _Trace()
+        route: Route | None = None
+        operation: Any = None
+        try:
+            info = parse_signature(request)
+            route = self.directory.route(request, info.service if info else None)
+            trace.service = route.api.name
+            principal, request = self._authenticate(request, info, route)
+            trace.account = principal.account_id
+            operation = find_operation(route.model, request)
+            trace.operation = operation.name
+            response = self._run(request, request_id, route, operation, principal, info)
+        except AuthError as error:
+            family = route.family if route is not None else "json"
+            if error.failure is AuthFailure.SIGNATURE_MISMATCH:
+                log.info("signature mismatch (request %s): %s", request_id, error.detail)
+            response = self._error(route, operation, auth_error(error, family), request_id)
+        except ServiceError as error:
+            response = self._error(route, operation, error, request_id)
+        except Exception:
+            log.exception("internal failure (request %s)", request_id)
+            failure = InternalFailure(
+                f"Airlock failed to process the request; the server log has the details "
+                f"under request id {request_id}."
+            )
+            response = self._error(route, operation, failure, request_id)
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info(
+            "%s %s %s.%s %d %.1fms account=%s request_id=%s",
+            request.source_ip,
+            request.method,
+            trace.service,
+            trace.operation,
+            response.status,
+            elapsed,
+            trace.account,
+            request_id,
+        )
+        return response
+
+    def _authenticate(
+        self, request: HttpRequest, info: Any, route: Route
+    ) -> tuple[Principal, HttpRequest]:
+        if info is None:
+            raise AuthError(AuthFailure.MISSING, "no Authorization header or presigned query")
+        with self.platform.db.read() as session:
+            credential = IdentityService(session, self.platform.clock).resolve_key(
+                info.access_key_id
+            )
+        if credential is None or not credential.active:
+            raise AuthError(AuthFailure.UNKNOWN_KEY, info.access_key_id)
+        if not credential.session_token_matches(info.session_token):
+            raise AuthError(AuthFailure.INVALID_TOKEN, info.access_key_id)
+        now = self.platform.clock.now()
+        if credential.expires_at is not None and now >= credential.expires_at:
+            raise AuthError(AuthFailure.EXPIRED_TOKEN, info.access_key_id)
+        s3 = route.family == "s3"
+        verify(request, info, credential.secret_access_key, now=now, s3=s3)
+        if info.payload_hash.startswith("STREAMING-"):
+            body, _ = decode_aws_chunked(request.body, request, info, credential.secret_access_key)
+            request = HttpRequest(
+                request.method,
+                request.path,
+                request.query_string,
+                request.headers,
+                body,
+                request.source_ip,
+            )
+        return credential.principal, request
+
+    def _run(
+        self,
+        request: HttpRequest,
+        request_id: str,
+        route: Route,
+        operation: Any,
+        principal: Principal,
+        info: Any,
+    ) -> HttpResponse:
+        spec = route.api.operations.get(operation.name)
+        if spec is None:
+            raise NotImplementedOperation(
+                f"Airlock does not implement {route.api.name}:{operation.name} yet."
+            )
+        try:
+            params = parse_request(operation, request)
+        except ValidationError as error:
+            if route.api.validation_error is None:
+                raise
+            raise route.api.validation_error(error) from error
+        ctx = RequestContext(
+            request_id=request_id,
+            account_id=principal.account_id,
+            region=info.region or self.platform.settings.region,
+            principal=principal,
+            source_ip=request.source_ip,
+            time=self.platform.clock.now(),
+            service=route.api.name,
+            user_agent=request.headers.get("user-agent", "") or "",
+        )
+        db = self.platform.db
+        with db.read() if spec.readonly else db.write() as session:
+            service = route.api.factory(self.platform, session)
+            resources = spec.resources(service, ctx, params)
+            authorize(principal, spec.action, resources, route.family)
+            output = spec.handler(service, ctx, params)
+        return serialize_response(operation, output, request_id)
+
+    def _error(
+        self, route: Route | None, operation: Any, error: ServiceError, request_id: str
+    ) -> HttpResponse:
+        if route is None:
+            return _plain_json_error(error, request_id)
+        return serialize_error(route.model, error, request_id, operation)
+
+
+def _plain_json_error(error: ServiceError, request_id: str) -> HttpResponse:
+    """An error for a request whose service is unknown: JSON, the most common form."""
+    body = json.dumps({"__type": error.code, "message": error.message}).encode()
+    headers = Headers(
+        [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", error.code),
+        ]
+    )
+    return HttpResponse(error.http_status, headers, body)

@@ -1,0 +1,10 @@
+"""Every table of every service, gathered for migrations."""
+
+from airlock.identity import models as identity_models
+from airlock.organizations import models as organizations_models
+from airlock.platform import tasks
+from airlock.platform.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["identity_models", "metadata", "organizations_models", "tasks"]

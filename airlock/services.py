@@ -1,0 +1,12 @@
+"""The services Airlock implements, in one list the gateway and CLI share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airlock.core.api import ServiceApi
+from airlock.organizations import api as organizations_api
+
+SERVICES: list[ServiceApi[Any]] = [organizations_api]
+
+__all__ = ["SERVICES"]

@@ -1,0 +1,61 @@
+"""Fixtures shared by every test: live servers, accounts and clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import LiveServer, live_server, postgres_schema
+
+
+@pytest.fixture(autouse=True)
+def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Never read the developer's own AWS configuration or credentials."""
+    for name in list(__import__("os").environ):
+        if (
+            name.startswith("AWS_")
+            or (name.startswith("AIRLOCK_")
+            and name != "AIRLOCK_TEST_DATABASE_URL")
+        ):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (SQLite in the state dir) or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield None
+    else:
+        with postgres_schema() as url:
+            yield url
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server on SQLite in a temporary state dir."""
+    with live_server(tmp_path / "state") as live:
+        yield live
+
+
+@pytest.fixture
+def region(server: LiveServer) -> str:
+    """The server's default region."""
+    return server.settings.region
+
+
+@pytest.fixture
+def account_id(server: LiveServer) -> str:
+    """The first (management) account."""
+    return server.first_account_id()
+
+
+@pytest.fixture
+def org_client(server: LiveServer, account_id: str) -> Any:
+    """Organizations client of the management account."""
+    return server.client("organizations", account_id)

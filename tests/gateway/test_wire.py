@@ -1,0 +1,98 @@
+"""Requests that are wrong on the wire get AWS errors, never a 500 or a stack trace."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.support import LiveServer
+
+
+def signed_post(
+    server: LiveServer,
+    account_id: str,
+    *,
+    target: str | None,
+    body: bytes,
+    content_type: str = "application/x-amz-json-1.1",
+    service: str = "organizations",
+) -> httpx.Response:
+    """POST a SigV4-signed raw request."""
+    access_key, secret = server.root_keys(account_id)
+    headers = {"Content-Type": content_type}
+    if target:
+        headers["X-Amz-Target"] = target
+    request = AWSRequest(method="POST", url=server.url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(access_key, secret), service, "us-east-1").add_auth(request)
+    return httpx.post(server.url + "/", content=body, headers=dict(request.headers.items()))
+
+
+def error_body(response: httpx.Response) -> dict[str, Any]:
+    """The JSON error body, checking the request id header is present."""
+    assert response.headers["x-amzn-RequestId"]
+    body: dict[str, Any] = json.loads(response.content)
+    return body
+
+
+def test_unknown_operation(server: LiveServer, account_id: str) -> None:
+    response = signed_post(
+        server, account_id, target="AWSOrganizationsV20161128.MakeCoffee", body=b"{}"
+    )
+    assert response.status_code == 404
+    body = error_body(response)
+    assert body["__type"] == "UnknownOperationException"
+    assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+
+
+def test_unimplemented_operation_is_named(server: LiveServer, account_id: str) -> None:
+    response = signed_post(
+        server,
+        account_id,
+        target="AWSOrganizationsV20161128.ListPolicies",
+        body=b'{"Filter":"SERVICE_CONTROL_POLICY"}',
+    )
+    assert response.status_code == 501
+    body = error_body(response)
+    assert body["__type"] == "NotImplemented"
+    assert "organizations:ListPolicies" in str(body.get("message") or body.get("Message"))
+
+
+def test_malformed_json_body(server: LiveServer, account_id: str) -> None:
+    response = signed_post(
+        server, account_id, target="AWSOrganizationsV20161128.ListRoots", body=b"{not json"
+    )
+    assert response.status_code == 400
+    assert error_body(response)["__type"] == "SerializationException"
+
+
+def test_unknown_service(server: LiveServer, account_id: str) -> None:
+    response = signed_post(
+        server,
+        account_id,
+        target=None,
+        body=b"Action=DescribeInstances",
+        service="ec2",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 501
+    body = error_body(response)
+    assert body["__type"] == "NotImplemented"
+    assert "'ec2'" in body["message"]
+
+
+def test_unsigned_request(server: LiveServer) -> None:
+    response = httpx.post(
+        server.url + "/",
+        content=b"{}",
+        headers={
+            "X-Amz-Target": "AWSOrganizationsV20161128.ListRoots",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    assert response.status_code == 403
+    assert error_body(response)["__type"] == "MissingAuthenticationTokenException"

@@ -1,0 +1,151 @@
+"""Test support: a live Airlock server on a free loopback port, and clients for it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import psycopg
+import uvicorn
+from botocore.config import Config
+from sqlalchemy.engine import make_url
+
+from airlock.gateway import Airlock, create_app
+from airlock.identity import IdentityService
+from airlock.settings import Settings
+
+T = TypeVar("T")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+
+
+def wait_for(
+    check: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+        time.sleep(interval)
+
+
+class LiveServer:
+    """An Airlock instance served by uvicorn in a background thread."""
+
+    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self.airlock: Airlock = self.app.state.airlock
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        wait_for(lambda: self._server.started, what="the server to start")
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL."""
+        return self.settings.endpoint_url
+
+    def stop(self) -> None:
+        """Shut the server down and wait for it."""
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def root_keys(self, account_id: str) -> tuple[str, str]:
+        """The root access key pair of an account."""
+        with self.airlock.platform.db.read() as session:
+            key = IdentityService(session, self.airlock.platform.clock).root_key(account_id)
+            assert key is not None, f"account {account_id} has no root key"
+            return key.access_key_id, key.secret_access_key
+
+    def first_account_id(self) -> str:
+        """The account created on first start."""
+        with self.airlock.platform.db.read() as session:
+            return IdentityService(session, self.airlock.platform.clock).list_accounts()[0].id
+
+    def create_account(self, name: str, email: str | None = None) -> str:
+        """A standalone account outside any organization (as `airlock accounts create`)."""
+        with self.airlock.platform.db.write() as session:
+            identity = IdentityService(session, self.airlock.platform.clock)
+            address = email or f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+            return identity.create_account(name, address).id
+
+    def client(
+        self,
+        service: str,
+        account_id: str | None = None,
+        *,
+        keys: tuple[str, str] | None = None,
+        config: Config | None = None,
+    ) -> Any:
+        """A boto3 client signed with an account's root keys (or the given keys)."""
+        access_key, secret = keys or self.root_keys(account_id or self.first_account_id())
+        base = Config(retries={"total_max_attempts": 1})
+        session = boto3.session.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret,
+            region_name=self.settings.region,
+        )
+        return session.client(
+            service, endpoint_url=self.url, config=base.merge(config) if config else base
+        )
+
+
+def free_socket() -> socket.socket:
+    """A listening loopback socket on a free port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@contextmanager
+def live_server(state_dir: Path, database_url: str | None = None) -> Iterator[LiveServer]:
+    """Start a server on the state dir (and database), stop it afterwards."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    settings = Settings(state_dir=state_dir, database_url=database_url, port=port)
+    server = LiveServer(settings, sock)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL database; yields a URL that uses it."""
+    base = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
+    if not base:
+        import pytest
+
+        pytest.skip("AIRLOCK_TEST_DATABASE_URL is not set (PostgreSQL tests need it)")
+    url = make_url(base)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
