@@ -15,10 +15,8 @@ from tests.support import LiveServer, live_server, postgres_schema
 def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Never read the developer's own AWS configuration or credentials."""
     for name in list(__import__("os").environ):
-        if (
-            name.startswith("AWS_")
-            or (name.startswith("AIRLOCK_")
-            and name != "AIRLOCK_TEST_DATABASE_URL")
+        if name.startswith("AWS_") or (
+            name.startswith("AIRLOCK_") and name != "AIRLOCK_TEST_DATABASE_URL"
         ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
