@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,31 @@ def account_id(server: LiveServer) -> str:
 def org_client(server: LiveServer, account_id: str) -> Any:
     """Organizations client of the management account."""
     return server.client("organizations", account_id)
+
+
+# Conformance suites report pass counts at the end of the run: a test joins a
+# suite by calling `record_property("conformance", "<suite>")`.
+_CONFORMANCE: dict[str, Counter[str]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count conformance outcomes per suite."""
+    suites = [value for key, value in report.user_properties if key == "conformance"]
+    if not suites or (report.when != "call" and not report.skipped):
+        return
+    outcome = "excluded" if report.skipped else report.outcome
+    _CONFORMANCE.setdefault(str(suites[0]), Counter())[outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the conformance pass counts."""
+    if not _CONFORMANCE:
+        return
+    terminalreporter.section("conformance")
+    for suite in sorted(_CONFORMANCE):
+        counts = _CONFORMANCE[suite]
+        total = sum(counts.values())
+        terminalreporter.write_line(
+            f"{suite}: {counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['excluded']} excluded, of {total} cases"
+        )

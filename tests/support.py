@@ -24,9 +24,6 @@ from airlock.settings import Settings
 
 T = TypeVar("T")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CONFORMANCE = SHARED / "conformance"
-
 
 def wait_for(
     check: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.05, what: str = ""

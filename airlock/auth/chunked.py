@@ -104,7 +104,9 @@ def decode_aws_chunked(
         try:
             size = int(size_text, 16)
         except ValueError as error:
-            raise InvalidRequest(f"Invalid chunk size {size_text!r} in aws-chunked body.") from error
+            raise InvalidRequest(
+                f"Invalid chunk size {size_text!r} in aws-chunked body."
+            ) from error
         start = end + 2
         chunk = body[start : start + size]
         if len(chunk) != size:

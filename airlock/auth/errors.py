@@ -46,7 +46,11 @@ _S3_MISMATCH = (
 # (code, HTTP status, message or None for "use the error's detail")
 _TABLE: dict[Family, dict[AuthFailure, tuple[str, int, str | None]]] = {
     "json": {
-        AuthFailure.MISSING: ("MissingAuthenticationTokenException", 403, "Missing Authentication Token"),
+        AuthFailure.MISSING: (
+            "MissingAuthenticationTokenException",
+            403,
+            "Missing Authentication Token",
+        ),
         AuthFailure.MALFORMED: ("IncompleteSignatureException", 400, None),
         AuthFailure.UNKNOWN_KEY: ("UnrecognizedClientException", 400, _INVALID_TOKEN),
         AuthFailure.INVALID_TOKEN: ("UnrecognizedClientException", 400, _INVALID_TOKEN),

@@ -141,9 +141,7 @@ def _from_query(request: HttpRequest, query: dict[str, str]) -> SignatureInfo:
             f"Query-string authentication requires the {', '.join(missing)} parameter(s).",
         )
     if query["X-Amz-Algorithm"] != ALGORITHM:
-        raise AuthError(
-            AuthFailure.MALFORMED, f"X-Amz-Algorithm only supports {ALGORITHM}."
-        )
+        raise AuthError(AuthFailure.MALFORMED, f"X-Amz-Algorithm only supports {ALGORITHM}.")
     expires_raw = query.get("X-Amz-Expires", "")
     expires: int | None = None
     if expires_raw:
@@ -154,9 +152,7 @@ def _from_query(request: HttpRequest, query: dict[str, str]) -> SignatureInfo:
             )
         expires = int(expires_raw)
     access_key, date, region, service = _credential(query["X-Amz-Credential"])
-    content_hash = request.headers.get("x-amz-content-sha256") or query.get(
-        "X-Amz-Content-Sha256"
-    )
+    content_hash = request.headers.get("x-amz-content-sha256") or query.get("X-Amz-Content-Sha256")
     if content_hash is None:
         # botocore presigns S3 URLs with UNSIGNED-PAYLOAD and other services with
         # the body's hash; a server cannot tell which, so both are tried in verify().
@@ -304,7 +300,9 @@ def check_time(info: SignatureInfo, now: datetime) -> None:
         )
 
 
-def verify(request: HttpRequest, info: SignatureInfo, secret: str, *, now: datetime, s3: bool) -> None:
+def verify(
+    request: HttpRequest, info: SignatureInfo, secret: str, *, now: datetime, s3: bool
+) -> None:
     """Raise AuthError unless `info` is a valid, current signature of `request` by `secret`."""
     if info.date != info.request_time.strftime("%Y%m%d"):
         raise AuthError(
