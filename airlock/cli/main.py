@@ -47,7 +47,7 @@ def server(
     try:
         sock = socket.create_server((settings.host, settings.port))
     except OSError as error:
-        console.print(f"[red]Cannot listen on {settings.host}:{settings.port}: {error}[/red]")
+        typer.echo(f"Cannot listen on {settings.host}:{settings.port}: {error}", err=True)
         raise typer.Exit(1) from error
     application = create_app(settings)
     console.print(
@@ -79,7 +79,7 @@ def env(
     instance.stop()
     chosen = profile or "default"
     if chosen not in names:
-        console.print(f"[red]No profile {chosen!r}. Profiles: {', '.join(names)}[/red]")
+        typer.echo(f"No profile {chosen!r}. Profiles: {', '.join(names)}", err=True)
         raise typer.Exit(1)
     directory = aws_dir(settings)
     exports = {
@@ -130,16 +130,14 @@ def accounts_create(
         identity = IdentityService(session, instance.platform.clock)
         if identity.account_by_email(address) is not None:
             instance.stop()
-            console.print(f"[red]An account with email {address} already exists.[/red]")
+            typer.echo(f"An account with email {address} already exists.", err=True)
             raise typer.Exit(1)
         account = identity.create_account(name, address)
         account_id = account.id
     refresh_profiles(settings, instance.platform.db)
     profiles = {p.account_id: p.name for p in load_profiles(instance.platform.db)}
     instance.stop()
-    console.print(
-        f"Created account {account_id} ({name}, {address}); profile {profiles[account_id]}"
-    )
+    typer.echo(f"Created account {account_id} ({name}, {address}); profile {profiles[account_id]}")
 
 
 @app.command()
@@ -162,7 +160,7 @@ def coverage_command(
                 for name in row.missing:
                     typer.echo(name)
                 return
-        console.print(f"[red]Unknown service {missing!r}[/red]")
+        typer.echo(f"Unknown service {missing!r}", err=True)
         raise typer.Exit(1)
     table = Table("Service", "Implemented", "In botocore", "Coverage")
     for row in rows:

@@ -106,8 +106,10 @@ class OrganizationsService:
             feature_set=feature_set,
             created_at=now,
         )
+        self.session.add(org)
+        self.session.flush()  # no ORM relationships: insert parents before children
         root = OrgRoot(id="r-" + ids.lower_id(4), organization_id=org.id, name="Root")
-        self.session.add_all([org, root])
+        self.session.add(root)
         self.session.flush()
         self.session.add(
             Membership(
