@@ -7,7 +7,9 @@ answer in the service's protocol (`json`, `query`, `rest-json`, `rest-xml`).
 
 from __future__ import annotations
 
+import gzip
 import json
+from dataclasses import replace
 from typing import Any
 
 from airlock.core.errors import (
@@ -80,12 +82,27 @@ def _parse_json_body(operation: Any, body: bytes) -> dict[str, Any]:
     return value
 
 
+def _decompressed(request: HttpRequest) -> HttpRequest:
+    """The request with a gzip Content-Encoding undone (botocore compresses some bodies)."""
+    encodings = [
+        e.strip().lower() for e in (request.headers.get("content-encoding") or "").split(",")
+    ]
+    if "gzip" not in encodings or not request.body:
+        return request
+    try:
+        body = gzip.decompress(request.body)
+    except (OSError, EOFError) as error:
+        raise SerializationError("The body is not valid gzip data.") from error
+    return replace(request, body=body)
+
+
 def parse_request(
     operation: Any, request: HttpRequest, *, validate_input: bool = True
 ) -> dict[str, Any]:
     """The operation's input as boto3-style params; ValidationError if it breaks the shape."""
     model = operation.service_model
     protocol = protocol_of(model)
+    request = _decompressed(request)
     if protocol == "json":
         params = _parse_json_body(operation, request.body)
     elif protocol == "query":

@@ -64,14 +64,16 @@ def serialize_error(
         element = ET.SubElement(root, "Error")
         ET.SubElement(element, "Type").text = "Sender" if error.sender_fault else "Receiver"
         ET.SubElement(element, "Code").text = code
-        ET.SubElement(element, "Message").text = error.message
+        if error.message:
+            ET.SubElement(element, "Message").text = error.message
         for name, value in error.fields.items():
             ET.SubElement(element, name).text = _plain(value)
         ET.SubElement(root, "RequestId").text = request_id
         return HttpResponse(error.http_status, headers, to_bytes(root))
     root = ET.Element("Error")
     ET.SubElement(root, "Code").text = code
-    ET.SubElement(root, "Message").text = error.message
+    if error.message:
+        ET.SubElement(root, "Message").text = error.message
     for name, value in error.fields.items():
         ET.SubElement(root, name).text = _plain(value)
     ET.SubElement(root, "RequestId").text = request_id

@@ -32,6 +32,8 @@ def from_json(shape: Any, value: Any, path: str = "") -> Any:
     """A JSON value read as `shape` (datetimes for timestamps, bytes for blobs)."""
     if value is None:
         return None
+    if shape.metadata.get("document"):
+        return value  # free-form JSON
     kind = shape.type_name
     expected = _JSON_TYPES.get(kind)
     if expected is not None and not isinstance(value, expected):
@@ -76,6 +78,8 @@ def to_json(shape: Any, value: Any, *, default_timestamp: str = "unixTimestamp")
     """A plain value written as `shape` for a JSON document."""
     if value is None:
         return None
+    if shape.metadata.get("document"):
+        return value
     kind = shape.type_name
     if kind == "structure":
         out: dict[str, Any] = {}

@@ -66,10 +66,12 @@ def read_value(shape: Any, params: dict[str, str], key: str) -> Any:
             return []
         member = shape.member
         if shape.serialization.get("flattened"):
+            # Items are `Key.N`; some clients rename the last part after the
+            # member's own name, so fall back to that.
             name = member.serialization.get("name")
-            item_prefix = (
-                key.rsplit(".", 1)[0] + "." + name if name and "." in key else (name or key)
-            )
+            item_prefix = key
+            if name and f"{key}.1" not in params:
+                item_prefix = ".".join([*key.split(".")[:-1], name])
         else:
             item_prefix = f"{key}.{member.serialization.get('name', 'member')}"
         items = []
@@ -129,8 +131,10 @@ def serialize(operation: Any, output: dict[str, Any], request_id: str) -> bytes:
     root = ET.Element(f"{name}Response", {"xmlns": namespace(operation.service_model)})
     shape = operation.output_shape
     if shape is not None:
-        wrapper = shape.serialization.get("resultWrapper", f"{name}Result")
-        result = ET.SubElement(root, wrapper)
+        # Real models always name the wrapper (`<OpResult>`); without one the
+        # members sit directly under the response element, as botocore reads them.
+        wrapper = shape.serialization.get("resultWrapper")
+        result = ET.SubElement(root, wrapper) if wrapper else root
         add_members(result, shape, output)
     metadata = ET.SubElement(root, "ResponseMetadata")
     ET.SubElement(metadata, "RequestId").text = request_id

@@ -7,6 +7,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -17,8 +18,16 @@ from airlock.core.http import Headers, HttpRequest
 
 from .jsonvalues import from_json, to_json
 from .query import _scalar
-from .timestamps import format_timestamp, timestamp_format
-from .xmlvalues import add_members, parse_xml, read_element, read_members, to_bytes
+from .timestamps import format_timestamp, parse_timestamp, timestamp_format
+from .xmlvalues import (
+    BESIDE_BODY,
+    add_members,
+    set_namespace,
+    parse_xml,
+    read_element,
+    read_members,
+    to_bytes,
+)
 
 
 @dataclass(frozen=True)
@@ -94,10 +103,20 @@ def match(model: Any, request: HttpRequest) -> tuple[str, dict[str, str]] | None
 
 def _header_value(shape: Any, text: str, name: str) -> Any:
     if shape.type_name == "list":
-        return [_scalar(shape.member, v.strip(), name) for v in _split_header_list(text)]
+        if not text.strip():
+            return []
+        items = _split_header_list(text)
+        if (
+            shape.member.type_name == "timestamp"
+            and timestamp_format(shape.member, "rfc822") == "rfc822"
+        ):
+            # HTTP dates contain a comma of their own: "Mon, 16 Dec 2019 …".
+            items = [f"{items[i]}, {items[i + 1]}" for i in range(0, len(items) - 1, 2)]
+        return [_scalar(shape.member, v.strip(), name) for v in items]
     if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
+        # The JSON text itself, as boto3 takes it for input.
         try:
-            return json.loads(base64.b64decode(text))
+            return base64.b64decode(text).decode()
         except (ValueError, binascii.Error) as error:
             raise SerializationError(f"Header {name} is not base64-encoded JSON.") from error
     if shape.type_name == "timestamp":
@@ -111,7 +130,15 @@ def _split_header_list(text: str) -> list[str]:
     parts: list[str] = []
     current = ""
     quoted = False
+    escaped = False
     for char in text:
+        if escaped:
+            current += char
+            escaped = False
+            continue
+        if char == "\\" and quoted:
+            escaped = True
+            continue
         if char == '"':
             quoted = not quoted
             continue
@@ -145,6 +172,8 @@ def parse(
                 out[name] = _scalar(member, unquote(labels[wire]), name)
         elif location == "querystring":
             if member.type_name == "map":
+                # A map bound to the query string holds the parameters no other
+                # member is bound to.
                 taken = {
                     m.serialization.get("name")
                     for m in shape.members.values()
@@ -181,7 +210,9 @@ def parse(
             if request.body:
                 out[payload] = request.body if member.type_name == "blob" else request.body.decode()
         elif request.body:
-            out[payload] = _read_body(member, request.body, protocol, payload)
+            value = _read_body(member, request.body, protocol, payload)
+            if value != {}:  # an empty document is an absent payload
+                out[payload] = value
     elif body_members and request.body:
         out.update(_read_body(shape, request.body, protocol, "", skip_located=True))
     return out
@@ -195,7 +226,11 @@ def _read_body(
             document = json.loads(body)
         except ValueError as error:
             raise SerializationError(f"The request body is not valid JSON: {error}") from error
-        if shape.type_name == "structure" and not isinstance(document, dict):
+        if (
+            shape.type_name == "structure"
+            and not shape.metadata.get("document")
+            and not isinstance(document, dict)
+        ):
             raise SerializationError("The request body must be a JSON object.")
         value = from_json(shape, document, where)
         if skip_located:
@@ -209,12 +244,21 @@ def _read_body(
     return read_element(shape, root, where)
 
 
+def _quoted(text: str) -> str:
+    if "," in text or '"' in text:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
 def _header_text(shape: Any, value: Any) -> str:
     kind = shape.type_name
     if kind == "list":
-        return ",".join(_header_text(shape.member, v) for v in value)
+        if shape.member.type_name == "string":
+            return ",".join(_quoted(str(v)) for v in value)
+        return ", ".join(_header_text(shape.member, v) for v in value)
     if kind == "timestamp":
-        return str(format_timestamp(value, timestamp_format(shape, "rfc822")))
+        moment = value if isinstance(value, datetime) else parse_timestamp(value)
+        return str(format_timestamp(moment, timestamp_format(shape, "rfc822")))
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "blob":
@@ -250,7 +294,8 @@ def serialize(operation: Any, output: dict[str, Any], protocol: str) -> tuple[in
         if value is None:
             return status, headers, b""
         if member.type_name == "blob":
-            return status, headers, value if isinstance(value, bytes) else bytes(value)
+            raw = value.encode() if isinstance(value, str) else bytes(value)
+            return status, headers, raw
         if member.type_name == "string":
             return status, headers, str(value).encode()
         return (
@@ -263,7 +308,7 @@ def serialize(operation: Any, output: dict[str, Any], protocol: str) -> tuple[in
     body_members = {
         k: v
         for k, v in output.items()
-        if k in shape.members and not shape.members[k].serialization.get("location")
+        if k in shape.members and shape.members[k].serialization.get("location") not in BESIDE_BODY
     }
     if protocol == "rest-json":
         return status, headers, json.dumps(to_json(shape, body_members)).encode()
@@ -277,9 +322,7 @@ def _write_body(shape: Any, value: Any, protocol: str, payload_name: str | None)
         return json.dumps(to_json(shape, value)).encode()
     name = shape.serialization.get("name") or payload_name or shape.name
     root = ET.Element(name)
-    ns = shape.serialization.get("xmlNamespace")
-    if ns:
-        root.set("xmlns", ns["uri"])
+    set_namespace(root, shape)
     add_members(root, shape, value)
     return to_bytes(root)
 

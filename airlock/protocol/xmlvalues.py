@@ -13,6 +13,8 @@ from airlock.core.errors import SerializationError
 from .timestamps import format_timestamp, parse_timestamp, timestamp_format
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+# Output members that travel outside the body.
+BESIDE_BODY = ("header", "headers", "statusCode")
 
 
 def local(tag: str) -> str:
@@ -39,9 +41,12 @@ def _scalar_text(shape: Any, value: Any) -> str:
     return str(value)
 
 
-def _namespace(element: ET.Element, shape: Any) -> None:
+def set_namespace(element: ET.Element, shape: Any) -> None:
+    """Declare the shape's `xmlNamespace` (a URI, or a dict with uri and prefix)."""
     ns = shape.serialization.get("xmlNamespace")
-    if ns:
+    if isinstance(ns, str):
+        element.set("xmlns", ns)
+    elif ns:
         prefix = ns.get("prefix")
         element.set(f"xmlns:{prefix}" if prefix else "xmlns", ns["uri"])
 
@@ -51,8 +56,8 @@ def add_members(element: ET.Element, shape: Any, value: dict[str, Any]) -> None:
     for name, member in shape.members.items():
         if name not in value or value[name] is None:
             continue
-        if member.serialization.get("location"):
-            continue  # headers, status code and the like are not in the body
+        if member.serialization.get("location") in BESIDE_BODY:
+            continue
         item = value[name]
         xml_name = member.serialization.get("name", name)
         if member.serialization.get("xmlAttribute"):
@@ -67,12 +72,13 @@ def add_value(parent: ET.Element, name: str, shape: Any, value: Any) -> None:
     if kind == "list":
         member = shape.member
         if shape.serialization.get("flattened"):
+            # botocore reads flattened items by the list member's own name.
             item_name = member.serialization.get("name", name)
             for item in value:
                 add_value(parent, item_name, member, item)
             return
         element = ET.SubElement(parent, name)
-        _namespace(element, shape)
+        set_namespace(element, shape)
         item_name = member.serialization.get("name", "member")
         for item in value:
             add_value(element, item_name, member, item)
@@ -88,7 +94,7 @@ def add_value(parent: ET.Element, name: str, shape: Any, value: Any) -> None:
             add_value(entry, value_name, shape.value, item)
         return
     element = ET.SubElement(parent, name)
-    _namespace(element, shape)
+    set_namespace(element, shape)
     if kind == "structure":
         add_members(element, shape, value)
     else:
@@ -159,10 +165,10 @@ def read_members(shape: Any, element: ET.Element, where: str = "") -> dict[str, 
             continue
         kind = member.type_name
         if kind in ("list", "map") and member.serialization.get("flattened"):
-            item_name = (
-                member.member.serialization.get("name", xml_name) if kind == "list" else xml_name
-            )
-            matches = [c for c in children if local(c.tag) == item_name]
+            names = {xml_name}
+            if kind == "list" and "name" in member.member.serialization:
+                names.add(member.member.serialization["name"])
+            matches = [c for c in children if local(c.tag) in names]
             if not matches:
                 continue
             if kind == "list":
@@ -170,7 +176,9 @@ def read_members(shape: Any, element: ET.Element, where: str = "") -> dict[str, 
             else:
                 out[name] = _read_map(member, matches, name)
             continue
-        match = next((c for c in children if local(c.tag) == xml_name), None)
+        # A name given on the target shape (not the member) is not always used
+        # for the element, so the member's own name is accepted too.
+        match = next((c for c in children if local(c.tag) in (xml_name, name)), None)
         if match is not None:
             out[name] = read_element(member, match, name)
     return out
@@ -186,7 +194,7 @@ def parse_xml(body: bytes) -> ET.Element:
 
 def to_bytes(root: ET.Element) -> bytes:
     """An XML document with declaration."""
-    return (
-        b'<?xml version="1.0" encoding="UTF-8"?>'
-        + ET.tostring(root, encoding="utf-8").split(b"?>", 1)[-1].lstrip()
-    )
+    text = ET.tostring(root, encoding="unicode")
+    # A raw carriage return would be normalized away by the reader.
+    text = text.replace("\r", "&#13;")
+    return b'<?xml version="1.0" encoding="UTF-8"?>' + text.encode("utf-8")
