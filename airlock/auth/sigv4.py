@@ -313,13 +313,17 @@ def verify(
     if "host" not in info.signed_headers:
         raise AuthError(AuthFailure.MALFORMED, "The host header must be signed.")
     check_time(info, now)
-    if _HEX64.fullmatch(info.payload_hash) and not info.presigned:
-        if not hmac.compare_digest(info.payload_hash, hashlib.sha256(request.body).hexdigest()):
-            raise AuthError(AuthFailure.PAYLOAD_HASH_MISMATCH, "body does not match its hash")
+    body_hash = hashlib.sha256(request.body).hexdigest()
+    if (
+        _HEX64.fullmatch(info.payload_hash)
+        and not info.presigned
+        and not hmac.compare_digest(info.payload_hash, body_hash)
+    ):
+        raise AuthError(AuthFailure.PAYLOAD_HASH_MISMATCH, "body does not match its hash")
     key = signing_key(secret, info.date, info.region, info.service)
     candidates = [info.payload_hash]
     if info.presigned and info.payload_hash == UNSIGNED_PAYLOAD:
-        candidates.append(hashlib.sha256(request.body).hexdigest())
+        candidates.append(body_hash)
     for payload in candidates:
         canonical = canonical_request(request, info, s3=s3, payload_hash=payload)
         expected = sign(key, string_to_sign(info, canonical))

@@ -43,7 +43,8 @@ def find_operation(model: Any, request: HttpRequest) -> Any:
         if prefix != model.metadata.get("targetPrefix") or name not in model.operation_names:
             raise UnknownOperationError(
                 f"The X-Amz-Target header {target!r} names no operation of "
-                f"{model.service_name}; expected '{model.metadata.get('targetPrefix')}.<Operation>'."
+                f"{model.service_name}; expected "
+                f"'{model.metadata.get('targetPrefix')}.<Operation>'."
             )
         if content_type and not content_type.startswith("application/x-amz-json"):
             raise UnknownOperationError(

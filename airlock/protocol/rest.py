@@ -22,10 +22,10 @@ from .timestamps import format_timestamp, parse_timestamp, timestamp_format
 from .xmlvalues import (
     BESIDE_BODY,
     add_members,
-    set_namespace,
     parse_xml,
     read_element,
     read_members,
+    set_namespace,
     to_bytes,
 )
 
@@ -39,6 +39,9 @@ class Template:
     regex: re.Pattern[str]
     labels: tuple[str, ...]
     required_query: tuple[tuple[str, str | None], ...]
+    # Required header members tell apart operations that share a URI
+    # (CopyObject is PutObject plus `x-amz-copy-source`).
+    required_headers: tuple[str, ...]
     score: int
 
 
@@ -66,13 +69,20 @@ def _compile(operation: Any) -> Template:
         (key, value if sep else None)
         for key, sep, value in (part.partition("=") for part in query.split("&") if part)
     )
+    shape = operation.input_shape
+    headers = tuple(
+        shape.members[name].serialization.get("name", name).lower()
+        for name in (shape.required_members if shape is not None else [])
+        if shape.members[name].serialization.get("location") == "header"
+    )
     return Template(
         operation.name,
         http["method"],
         re.compile(pattern),
         tuple(labels),
         required,
-        literal + 100 * len(required),
+        headers,
+        literal + 100 * len(required) + 100 * len(headers),
     )
 
 
@@ -96,6 +106,8 @@ def match(model: Any, request: HttpRequest) -> tuple[str, dict[str, str]] | None
             key not in query or (value is not None and query[key] != value)
             for key, value in template.required_query
         ):
+            continue
+        if any(name not in request.headers for name in template.required_headers):
             continue
         return template.operation, dict(zip(template.labels, found.groups(), strict=True))
     return None

@@ -15,37 +15,71 @@ from airlock.core.errors import Problem
 
 MAX_PROBLEMS = 10
 
-# Java regex classes botocore patterns use that Python's `re` lacks.
+# Java regex property classes botocore patterns use, as class contents for `re`.
 _JAVA_CLASSES = {
-    r"\p{L}": r"^\W\d_",
-    r"\p{N}": r"\d",
-    r"\p{Z}": r"\s",
-    r"\p{M}": r"\u0300-\u036f",
-    r"\p{P}": r"!-/:-@\[-`{-~",
-    r"\p{Punct}": r"!-/:-@\[-`{-~",
-    r"\p{Alnum}": r"a-zA-Z0-9",
-    r"\p{Alpha}": r"a-zA-Z",
-    r"\p{Print}": r"\x20-\x7e",
-    r"\p{Graph}": r"\x21-\x7e",
-    r"\p{ASCII}": r"\x00-\x7f",
-    r"\p{XDigit}": r"0-9a-fA-F",
-    r"\p{Lower}": r"a-z",
-    r"\p{Upper}": r"A-Z",
+    "L": "a-zA-Z\\u00c0-\\u024f\\u0370-\\u03ff\\u0400-\\u04ff\\u4e00-\\u9fff",
+    "N": "0-9",
+    "Z": " \\u00a0\\u2000-\\u200a\\u2028\\u2029\\u3000",
+    "M": "\\u0300-\\u036f",
+    "S": "$+<=>^`|~\\u00a2-\\u00a9\\u00ac\\u00ae-\\u00b1\\u00b4\\u00d7\\u00f7",
+    "P": "!-#%-*,-/:;?@\\[-\\]_{}\\u00a1\\u00a7\\u00ab\\u00b6\\u00b7\\u00bb\\u00bf",
+    "Punct": "!-/:-@\\[-`{-~",
+    "Alnum": "a-zA-Z0-9",
+    "Alpha": "a-zA-Z",
+    "Digit": "0-9",
+    "Print": "\\x20-\\x7e",
+    "Graph": "\\x21-\\x7e",
+    "ASCII": "\\x00-\\x7f",
+    "XDigit": "0-9a-fA-F",
+    "Lower": "a-z",
+    "Upper": "A-Z",
+    "Space": " \\t\\n\\x0b\\f\\r",
 }
+_PROPERTY = re.compile(r"\\p\{(\w+)\}")
+_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+# Java accepts a quantifier on `$` (as in `(...)${1,128}`); Python does not.
+_QUANTIFIED_END = re.compile(r"\$\{\d+(,\d*)?\}")
+
+
+def _code_point(match: re.Match[str]) -> str:
+    high, low = int(match.group(1), 16), int(match.group(2), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
+def _translate(pattern: str) -> str:
+    pattern = _SURROGATE_PAIR.sub(_code_point, pattern)
+    pattern = _QUANTIFIED_END.sub("$", pattern)
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            found = _PROPERTY.match(pattern, i)
+            if found:
+                body = _JAVA_CLASSES.get(found.group(1))
+                if body is None:
+                    raise re.error(f"unknown property {found.group(1)}")
+                out.append(body if in_class else f"[{body}]")
+                i = found.end()
+                continue
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 @cache
 def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     """The pattern as a Python regex, or None if it cannot be translated."""
-    translated = pattern
-    for java, python in _JAVA_CLASSES.items():
-        if java == r"\p{L}":
-            # A letter: inside a class it cannot be negated, so approximate.
-            translated = translated.replace(java, r"a-zA-Z\u00c0-\uffff")
-        else:
-            translated = translated.replace(java, python)
     try:
-        return re.compile(translated)
+        return re.compile(_translate(pattern))
     except re.error:
         return None
 

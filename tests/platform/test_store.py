@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from airlock.core.context import RequestContext, root_principal
 from airlock.identity import IdentityService
@@ -81,14 +82,14 @@ def test_create_account_advances_one_controller_step(store: Platform) -> None:
 def test_failed_step_is_retried_with_backoff_and_rolled_back(store: Platform) -> None:
     calls: list[int] = []
 
-    def flaky(session: object, task: Task) -> Done | Again:
+    def flaky(session: Session, task: Task) -> Done | Again:
         calls.append(task.attempts)
         if len(calls) == 1:
-            IdentityService(session, store.clock).create_account("half", "half@example.com")  # type: ignore[arg-type]
+            IdentityService(session, store.clock).create_account("half", "half@example.com")
             raise RuntimeError("boom")
         return Done()
 
-    store.controllers.register("test.flaky", flaky)  # type: ignore[arg-type]
+    store.controllers.register("test.flaky", flaky)
     with store.db.write() as session:
         enqueue(session, store.clock, "test.flaky", "one")
     assert store.controllers.run_once() is True
