@@ -124,16 +124,7 @@ def respond(
     if accept:
         org = svc.session.get(Organization, handshake.organization_id)
         assert org is not None
-        svc.session.add(
-            Membership(
-                account_id=ctx.account_id,
-                organization_id=org.id,
-                parent_id=svc.roots(org)[0].id,
-                joined_method="INVITED",
-                joined_at=svc.clock.now(),
-            )
-        )
-        svc.session.flush()
+        svc.join(org, ctx.account_id, "INVITED")
     return handshake
 
 

@@ -111,17 +111,24 @@ class OrganizationsService:
         root = OrgRoot(id="r-" + ids.lower_id(4), organization_id=org.id, name="Root")
         self.session.add(root)
         self.session.flush()
-        self.session.add(
-            Membership(
-                account_id=ctx.account_id,
-                organization_id=org.id,
-                parent_id=root.id,
-                joined_method="CREATED",
-                joined_at=now,
-            )
-        )
-        self.session.flush()
+        self.join(org, ctx.account_id, "CREATED")
         return org
+
+    def join(
+        self, org: Organization, account_id: str, method: str, access_role: str | None = None
+    ) -> Membership:
+        """Put an account under the organization's root (CREATED or INVITED)."""
+        member = Membership(
+            account_id=account_id,
+            organization_id=org.id,
+            parent_id=self.roots(org)[0].id,
+            joined_method=method,
+            joined_at=self.clock.now(),
+            access_role_name=access_role,
+        )
+        self.session.add(member)
+        self.session.flush()
+        return member
 
     def delete_organization(self, ctx: RequestContext) -> None:
         """Delete the organization once only the management account is left in it."""
@@ -365,17 +372,7 @@ class OrganizationsService:
             request.state, request.failure_reason = "FAILED", "EMAIL_ALREADY_EXISTS"
         else:
             account = self.identity.create_account(request.account_name, request.email)
-            self.session.add(
-                Membership(
-                    account_id=account.id,
-                    organization_id=org.id,
-                    parent_id=self.roots(org)[0].id,
-                    joined_method="CREATED",
-                    joined_at=now,
-                    access_role_name=request.role_name,
-                )
-            )
-            self.session.flush()
+            self.join(org, account.id, "CREATED", access_role=request.role_name)
             self.set_tags(org, account.id, request.tags)
             request.state, request.account_id = "SUCCEEDED", account.id
         request.completed_at = now

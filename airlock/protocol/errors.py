@@ -36,6 +36,15 @@ def _plain(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _describe(element: ET.Element, code: str, error: ServiceError) -> None:
+    """Code, message and extra fields of an XML error."""
+    ET.SubElement(element, "Code").text = code
+    if error.message:
+        ET.SubElement(element, "Message").text = error.message
+    for name, value in error.fields.items():
+        ET.SubElement(element, name).text = _plain(value)
+
+
 def serialize_error(
     model: Any, error: ServiceError, request_id: str, operation: Any = None
 ) -> HttpResponse:
@@ -63,19 +72,11 @@ def serialize_error(
         root = ET.Element("ErrorResponse", {"xmlns": namespace(model)})
         element = ET.SubElement(root, "Error")
         ET.SubElement(element, "Type").text = "Sender" if error.sender_fault else "Receiver"
-        ET.SubElement(element, "Code").text = code
-        if error.message:
-            ET.SubElement(element, "Message").text = error.message
-        for name, value in error.fields.items():
-            ET.SubElement(element, name).text = _plain(value)
+        _describe(element, code, error)
         ET.SubElement(root, "RequestId").text = request_id
         return HttpResponse(error.http_status, headers, to_bytes(root))
     root = ET.Element("Error")
-    ET.SubElement(root, "Code").text = code
-    if error.message:
-        ET.SubElement(root, "Message").text = error.message
-    for name, value in error.fields.items():
-        ET.SubElement(root, name).text = _plain(value)
+    _describe(root, code, error)
     ET.SubElement(root, "RequestId").text = request_id
     ET.SubElement(root, "HostId").text = request_id
     return HttpResponse(error.http_status, headers, to_bytes(root))

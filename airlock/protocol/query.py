@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
@@ -11,8 +9,7 @@ from xml.etree import ElementTree as ET
 from airlock.core.errors import SerializationError
 from airlock.core.http import HttpRequest
 
-from .timestamps import parse_timestamp
-from .xmlvalues import add_members, to_bytes
+from .xmlvalues import add_members, read_scalar, to_bytes
 
 
 def form_params(request: HttpRequest) -> dict[str, str]:
@@ -32,26 +29,6 @@ def form_params(request: HttpRequest) -> dict[str, str]:
 
 def _has_prefix(params: dict[str, str], prefix: str) -> bool:
     return any(key.startswith(prefix) for key in params)
-
-
-def _scalar(shape: Any, text: str, key: str) -> Any:
-    kind = shape.type_name
-    try:
-        if kind in ("integer", "long"):
-            return int(text)
-        if kind in ("float", "double"):
-            return float(text)
-        if kind == "boolean":
-            if text.lower() not in ("true", "false"):
-                raise ValueError(text)
-            return text.lower() == "true"
-        if kind == "timestamp":
-            return parse_timestamp(text)
-        if kind == "blob":
-            return base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error, OverflowError) as error:
-        raise SerializationError(f"Cannot read {text[:40]!r} at '{key}' as a {kind}.") from error
-    return text
 
 
 def read_value(shape: Any, params: dict[str, str], key: str) -> Any:
@@ -96,7 +73,7 @@ def read_value(shape: Any, params: dict[str, str], key: str) -> Any:
         return out if out else None
     if key not in params:
         return None
-    return _scalar(shape, params[key], key)
+    return read_scalar(shape, params[key], key)
 
 
 def read_structure(shape: Any, params: dict[str, str], prefix: str = "") -> dict[str, Any]:

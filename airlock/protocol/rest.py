@@ -17,7 +17,6 @@ from airlock.core.errors import SerializationError
 from airlock.core.http import Headers, HttpRequest
 
 from .jsonvalues import from_json, to_json
-from .query import _scalar
 from .timestamps import format_timestamp, parse_timestamp, timestamp_format
 from .xmlvalues import (
     BESIDE_BODY,
@@ -25,6 +24,7 @@ from .xmlvalues import (
     parse_xml,
     read_element,
     read_members,
+    read_scalar,
     set_namespace,
     to_bytes,
 )
@@ -124,7 +124,7 @@ def _header_value(shape: Any, text: str, name: str) -> Any:
         ):
             # HTTP dates contain a comma of their own: "Mon, 16 Dec 2019 …".
             items = [f"{items[i]}, {items[i + 1]}" for i in range(0, len(items) - 1, 2)]
-        return [_scalar(shape.member, v.strip(), name) for v in items]
+        return [read_scalar(shape.member, v.strip(), name) for v in items]
     if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
         # The JSON text itself, as boto3 takes it for input.
         try:
@@ -132,10 +132,10 @@ def _header_value(shape: Any, text: str, name: str) -> Any:
         except (ValueError, binascii.Error) as error:
             raise SerializationError(f"Header {name} is not base64-encoded JSON.") from error
     if shape.type_name == "timestamp":
-        return _scalar(shape, text, name)
+        return read_scalar(shape, text, name)
     if shape.type_name == "blob":
         return base64.b64decode(text)
-    return _scalar(shape, text, name)
+    return read_scalar(shape, text, name)
 
 
 def _split_header_list(text: str) -> list[str]:
@@ -181,7 +181,7 @@ def parse(
         wire = member.serialization.get("name", name)
         if location == "uri":
             if wire in labels:
-                out[name] = _scalar(member, unquote(labels[wire]), name)
+                out[name] = read_scalar(member, unquote(labels[wire]), name)
         elif location == "querystring":
             if member.type_name == "map":
                 # A map bound to the query string holds the parameters no other
@@ -199,9 +199,9 @@ def parse(
                         out[name] = {k: v[0] for k, v in values.items()}
             elif wire in query:
                 if member.type_name == "list":
-                    out[name] = [_scalar(member.member, v, name) for v in query[wire]]
+                    out[name] = [read_scalar(member.member, v, name) for v in query[wire]]
                 else:
-                    out[name] = _scalar(member, query[wire][0], name)
+                    out[name] = read_scalar(member, query[wire][0], name)
         elif location == "header":
             text = request.headers.get(wire)
             if text is not None:

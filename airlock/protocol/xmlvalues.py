@@ -101,7 +101,8 @@ def add_value(parent: ET.Element, name: str, shape: Any, value: Any) -> None:
         element.text = _scalar_text(shape, value)
 
 
-def _convert(shape: Any, text: str, where: str) -> Any:
+def read_scalar(shape: Any, text: str, where: str) -> Any:
+    """A scalar from its text form (XML element, query parameter, header or URI label)."""
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
@@ -109,9 +110,9 @@ def _convert(shape: Any, text: str, where: str) -> Any:
         if kind in ("float", "double"):
             return float(text)
         if kind == "boolean":
-            if text not in ("true", "false"):
+            if text.lower() not in ("true", "false"):
                 raise ValueError(text)
-            return text == "true"
+            return text.lower() == "true"
         if kind == "timestamp":
             return parse_timestamp(text)
         if kind == "blob":
@@ -130,7 +131,7 @@ def read_element(shape: Any, element: ET.Element, where: str = "") -> Any:
         return [read_element(shape.member, child, where) for child in element]
     if kind == "map":
         return _read_map(shape, list(element), where)
-    return _convert(shape, element.text or "", where)
+    return read_scalar(shape, element.text or "", where)
 
 
 def _read_map(shape: Any, entries: list[ET.Element], where: str) -> dict[str, Any]:
@@ -161,7 +162,7 @@ def read_members(shape: Any, element: ET.Element, where: str = "") -> dict[str, 
             for attr, text in element.attrib.items():
                 wanted = xml_name.split(":")[-1]
                 if local(attr) == wanted:
-                    out[name] = _convert(member, text, name)
+                    out[name] = read_scalar(member, text, name)
             continue
         kind = member.type_name
         if kind in ("list", "map") and member.serialization.get("flattened"):

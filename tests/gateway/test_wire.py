@@ -96,3 +96,17 @@ def test_unsigned_request(server: LiveServer) -> None:
     )
     assert response.status_code == 403
     assert error_body(response)["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_wrong_content_type(server: LiveServer, account_id: str) -> None:
+    response = signed_post(
+        server,
+        account_id,
+        target="AWSOrganizationsV20161128.ListRoots",
+        body=b"{}",
+        content_type="text/plain",
+    )
+    assert response.status_code == 404
+    body = error_body(response)
+    assert body["__type"] == "UnknownOperationException"
+    assert "Content-Type 'text/plain' is not supported" in body["message"]
