@@ -17,6 +17,7 @@ from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
 from airlock.identity.profiles import aws_dir, load_profiles, profile_name, refresh_profiles
 from airlock.services import SERVICES
+from airlock.settings import DEFAULT_PORT
 
 from .coverage import coverage
 from .options import DatabaseUrl, Host, Port, Region, StateDir, make_settings
@@ -44,17 +45,21 @@ def server(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         sock = socket.create_server((settings.host, settings.port))
     except OSError as error:
         typer.echo(f"Cannot listen on {settings.host}:{settings.port}: {error}", err=True)
         raise typer.Exit(1) from error
     application = create_app(settings)
-    console.print(
+    typer.echo(
         f"Airlock {__version__} serving {settings.endpoint_url} "
         f"(state dir {settings.state_dir.resolve()})"
     )
-    console.print(f'In another shell: eval "$(airlock env --state-dir {settings.state_dir})"')
+    hint = f"airlock env --state-dir {shlex.quote(str(settings.state_dir))}"
+    if settings.port != DEFAULT_PORT:
+        hint += f" --port {settings.port}"
+    typer.echo(f'In another shell: eval "$({hint})"')
     config = uvicorn.Config(application, log_level="warning", access_log=False, lifespan="on")
     # uvicorn installs SIGINT/SIGTERM handlers that finish in-flight requests,
     # then run the lifespan shutdown (controllers stop, database closes).

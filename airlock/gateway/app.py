@@ -77,11 +77,13 @@ class Airlock:
         """Start background work (controllers)."""
         if self.settings.run_controllers:
             self.platform.controllers.start()
+        log.info("Airlock serving %s", self.settings.endpoint_url)
 
     def stop(self) -> None:
         """Stop background work and release the database."""
         self.platform.controllers.stop()
         self.platform.db.dispose()
+        log.info("Airlock stopped")
 
     async def endpoint(self, request: Request) -> Response:
         """The one HTTP endpoint every service is served on."""
