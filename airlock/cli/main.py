@@ -48,6 +48,9 @@ def server(
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         sock = socket.create_server((settings.host, settings.port))
+        # Accepted connections inherit this: responses go out at once instead of
+        # waiting on the client's delayed ACK (a 40 ms stall per request).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except OSError as error:
         typer.echo(f"Cannot listen on {settings.host}:{settings.port}: {error}", err=True)
         raise typer.Exit(1) from error
