@@ -9,11 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from airlock.auth import AuthError, AuthFailure, auth_error, parse_signature, verify
 from airlock.auth.chunked import decode_aws_chunked
 from airlock.core.api import ServiceApi
 from airlock.core.context import Principal, RequestContext
-from airlock.core.errors import InternalFailure, ServiceError, ValidationError
+from airlock.core.errors import (
+    InternalFailure,
+    ServiceError,
+    ServiceUnavailable,
+    ValidationError,
+)
 from airlock.core.http import Headers, HttpRequest, HttpResponse
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
@@ -71,6 +78,12 @@ class Gateway:
             response = self._error(route, operation, auth_error(error, family), request_id)
         except ServiceError as error:
             response = self._error(route, operation, error, request_id)
+        except OperationalError:
+            log.exception("database unavailable (request %s)", request_id)
+            outage = ServiceUnavailable(
+                "Airlock cannot reach its database right now; retry the request shortly."
+            )
+            response = self._error(route, operation, outage, request_id)
         except Exception:
             log.exception("internal failure (request %s)", request_id)
             failure = InternalFailure(

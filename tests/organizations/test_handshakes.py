@@ -105,3 +105,24 @@ def test_someone_elses_handshake_is_not_found(
         bystander.accept_handshake(HandshakeId=handshake["Id"])
     assert caught.value.response["Error"]["Code"] == "HandshakeNotFoundException"
     assert bystander.list_handshakes_for_account()["Handshakes"] == []
+
+
+def test_describe_handshake_and_leave(
+    server: LiveServer, org_client: Any, organization: dict[str, Any]
+) -> None:
+    outsider = server.create_account("leaver")
+    outsider_client = server.client("organizations", outsider)
+    sent = org_client.invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": outsider})
+    handshake_id = sent["Handshake"]["Id"]
+    for client in (org_client, outsider_client):
+        described = client.describe_handshake(HandshakeId=handshake_id)["Handshake"]
+        assert described["Id"] == handshake_id and described["State"] == "OPEN"
+    outsider_client.accept_handshake(HandshakeId=handshake_id)
+
+    outsider_client.leave_organization()
+    with pytest.raises(ClientError) as caught:
+        outsider_client.describe_organization()
+    assert caught.value.response["Error"]["Code"] == "AWSOrganizationsNotInUseException"
+    with pytest.raises(ClientError) as caught:
+        org_client.leave_organization()
+    assert caught.value.response["Error"]["Code"] == "MasterCannotLeaveOrganizationException"
