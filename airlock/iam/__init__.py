@@ -1,0 +1,1 @@
+"""IAM: users, roles, policies and the evaluation engine that authorizes every call."""
