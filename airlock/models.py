@@ -1,5 +1,6 @@
 """Every table of every service, gathered for migrations."""
 
+from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
 from airlock.organizations import models as organizations_models
 from airlock.platform import tasks
@@ -7,4 +8,4 @@ from airlock.platform.db import Base
 
 metadata = Base.metadata
 
-__all__ = ["identity_models", "metadata", "organizations_models", "tasks"]
+__all__ = ["iam_models", "identity_models", "metadata", "organizations_models", "tasks"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from airlock.core.api import ServiceApi
+from airlock.iam import api as iam_api
 from airlock.organizations import api as organizations_api
 
-SERVICES: list[ServiceApi[Any]] = [organizations_api]
+SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api]
 
 __all__ = ["SERVICES"]

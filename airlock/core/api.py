@@ -69,6 +69,9 @@ class ServiceApi(Generic[S]):
     validation_error: Callable[[ValidationError], ServiceError] | None = None
     # Controller steps this service runs, by task kind.
     steps: dict[str, ControllerStep] = field(default_factory=dict)
+    # Run at every start-up inside one write transaction (seed data such as
+    # AWS managed policies); must be idempotent.
+    bootstrap: Callable[[Any, Session], None] | None = None
 
     def operation(
         self,

@@ -56,16 +56,20 @@ class Airlock:
             for kind, step in api.steps.items():
                 controllers.register(kind, functools.partial(step, self.platform))
         db.on_commit(self._after_commit)
+        self.apis = apis
         self.bootstrap()
         refresh_profiles(settings, db)
         self.gateway = Gateway(self.platform, apis)
 
     def bootstrap(self) -> None:
-        """On first start, create the standalone account that will found the organization."""
+        """Seed what every start needs: the first account (once) and each service's data."""
         with self.platform.db.write() as session:
             identity = IdentityService(session, self.platform.clock)
             if not identity.list_accounts():
                 identity.create_account(FIRST_ACCOUNT_NAME, FIRST_ACCOUNT_EMAIL)
+            for api in self.apis:
+                if api.bootstrap is not None:
+                    api.bootstrap(self.platform, session)
 
     def _after_commit(self, session: Session) -> None:
         if session.info.pop(ACCOUNTS_CHANGED, False):

@@ -63,11 +63,14 @@ class IdentityService:
 
     def create_root_key(self, account_id: str) -> AccessKey:
         """Issue a long-term access key for the account's root user."""
-        principal = root_principal(account_id)
+        return self.create_key(root_principal(account_id))
+
+    def create_key(self, principal: Principal, *, prefix: str = "AKIA") -> AccessKey:
+        """Issue an access key for a principal (an IAM user, or a session with ASIA)."""
         key = AccessKey(
-            access_key_id=ids.access_key_id("AKIA"),
+            access_key_id=ids.access_key_id(prefix),
             secret_access_key=ids.secret_access_key(),
-            account_id=account_id,
+            account_id=principal.account_id,
             principal_arn=principal.arn,
             principal_type=principal.type.value,
             principal_user_id=principal.user_id,
@@ -77,6 +80,18 @@ class IdentityService:
         self.session.add(key)
         self.session.flush()
         return key
+
+    def keys_of(self, principal_arn: str) -> Sequence[AccessKey]:
+        """The access keys issued to a principal, oldest first."""
+        return self.session.scalars(
+            select(AccessKey)
+            .where(AccessKey.principal_arn == principal_arn)
+            .order_by(AccessKey.created_at, AccessKey.access_key_id)
+        ).all()
+
+    def key(self, access_key_id: str) -> AccessKey | None:
+        """An access key by id."""
+        return self.session.get(AccessKey, access_key_id)
 
     def get_account(self, account_id: str) -> Account | None:
         """The account with this id, if any."""
