@@ -38,28 +38,38 @@ class PolicyStore:
 
     def ensure_aws_managed(self) -> None:
         """Create the AWS managed policies that are missing (run at start-up)."""
-        now = self.clock.now()
         for name, (path, description, document) in AWS_MANAGED.items():
             arn = aws_managed_arn(name)
-            if self.session.get(IamManagedPolicy, arn) is not None:
-                continue
-            self.session.add(
-                IamManagedPolicy(
-                    arn=arn,
-                    id=ids.unique_id("ANPA"),
-                    account_id=None,
-                    name=name,
-                    path=path,
-                    description=description,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            self.session.flush()
-            self.session.add(
-                IamPolicyVersion(policy_arn=arn, version_id="v1", document=document, created_at=now)
-            )
+            if self.session.get(IamManagedPolicy, arn) is None:
+                self._insert(arn, None, name, path, description, document)
+
+    def _insert(
+        self,
+        arn: str,
+        account_id: str | None,
+        name: str,
+        path: str,
+        description: str | None,
+        document: str,
+    ) -> IamManagedPolicy:
+        now = self.clock.now()
+        policy = IamManagedPolicy(
+            arn=arn,
+            id=ids.unique_id("ANPA"),
+            account_id=account_id,
+            name=name,
+            path=path,
+            description=description,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(policy)
+        self.session.flush()  # the version row refers to the policy
+        self.session.add(
+            IamPolicyVersion(policy_arn=arn, version_id="v1", document=document, created_at=now)
+        )
         self.session.flush()
+        return policy
 
     # -- managed ----------------------------------------------------------
 
@@ -74,24 +84,7 @@ class PolicyStore:
             raise EntityAlreadyExists(
                 f"A policy called {name} already exists. Duplicate names are not allowed."
             )
-        now = self.clock.now()
-        policy = IamManagedPolicy(
-            arn=arn,
-            id=ids.unique_id("ANPA"),
-            account_id=account_id,
-            name=name,
-            path=path,
-            description=description,
-            created_at=now,
-            updated_at=now,
-        )
-        self.session.add(policy)
-        self.session.flush()
-        self.session.add(
-            IamPolicyVersion(policy_arn=arn, version_id="v1", document=document, created_at=now)
-        )
-        self.session.flush()
-        return policy
+        return self._insert(arn, account_id, name, path, description, document)
 
     def check(self, document: str, *, limit: int = MANAGED_POLICY_LIMIT, what: str = "") -> None:
         """Validate an identity policy document and its size."""
