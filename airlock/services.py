@@ -7,7 +7,8 @@ from typing import Any
 from airlock.core.api import ServiceApi
 from airlock.iam import api as iam_api
 from airlock.organizations import api as organizations_api
+from airlock.sts import api as sts_api
 
-SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api]
+SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api, sts_api]
 
 __all__ = ["SERVICES"]

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
+from airlock.platform.clock import Clock
 from airlock.settings import Settings
 
 T = TypeVar("T")
@@ -42,9 +43,9 @@ def wait_for(
 class LiveServer:
     """An Airlock instance served by uvicorn in a background thread."""
 
-    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+    def __init__(self, settings: Settings, sock: socket.socket, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, clock=clock)
         self.airlock: Airlock = self.app.state.airlock
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
@@ -71,6 +72,14 @@ class LiveServer:
             assert key is not None, f"account {account_id} has no root key"
             return key.access_key_id, key.secret_access_key
 
+    def session_client(self, service: str, credentials: dict[str, Any]) -> Any:
+        """A client for temporary credentials as STS returns them."""
+        return self.client(
+            service,
+            keys=(credentials["AccessKeyId"], credentials["SecretAccessKey"]),
+            token=credentials["SessionToken"],
+        )
+
     def first_account_id(self) -> str:
         """The account created on first start."""
         with self.airlock.platform.db.read() as session:
@@ -89,6 +98,7 @@ class LiveServer:
         account_id: str | None = None,
         *,
         keys: tuple[str, str] | None = None,
+        token: str | None = None,
         config: Config | None = None,
     ) -> Any:
         """A boto3 client signed with an account's root keys (or the given keys)."""
@@ -97,6 +107,7 @@ class LiveServer:
         session = boto3.session.Session(
             aws_access_key_id=access_key,
             aws_secret_access_key=secret,
+            aws_session_token=token,
             region_name=self.settings.region,
         )
         return session.client(
@@ -115,12 +126,14 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def live_server(state_dir: Path, database_url: str | None = None) -> Iterator[LiveServer]:
+def live_server(
+    state_dir: Path, database_url: str | None = None, clock: Clock | None = None
+) -> Iterator[LiveServer]:
     """Start a server on the state dir (and database), stop it afterwards."""
     sock = free_socket()
     port = sock.getsockname()[1]
     settings = Settings(state_dir=state_dir, database_url=database_url, port=port)
-    server = LiveServer(settings, sock)
+    server = LiveServer(settings, sock, clock)
     try:
         yield server
     finally:

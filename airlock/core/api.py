@@ -6,7 +6,7 @@ so the gateway can authorize in one place before the operation body runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -30,6 +30,10 @@ class Resource:
 
     arn: str
     account_id: str | None = None
+    # The resource-based policy that applies (a bucket policy, a role's trust policy).
+    policy: str | None = None
+    # Condition keys this request sets for this resource (`sts:ExternalId`…).
+    context: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 Handler = Callable[[S, RequestContext, Params], Output]

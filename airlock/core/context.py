@@ -26,6 +26,9 @@ class Principal:
     # `aws:userid`: the account id for root, AIDA… for users, AROA…:session for roles.
     user_id: str
     access_key_id: str | None = None
+    # Role sessions: the role's ARN and the session policies that narrow it.
+    source_arn: str | None = None
+    session_policies: tuple[str, ...] = ()
 
     @property
     def is_root(self) -> bool:

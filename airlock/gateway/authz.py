@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.orm import Session
+
 from airlock.core.api import Resource
-from airlock.core.context import Principal
+from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
+from airlock.iam.authorizer import Authorizer
+from airlock.platform.clock import Clock
 
 from .routing import Family
 
@@ -17,26 +21,24 @@ class AccessDenied(ServiceError):
     sender_fault = True
 
 
-def access_denied(principal: Principal, action: str, resource: str, family: Family) -> AccessDenied:
-    """The AccessDenied error, worded as AWS words it for the protocol family."""
-    message = (
-        f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
-    )
+def access_denied(message: str, family: Family) -> AccessDenied:
+    """The AccessDenied error, coded as the protocol family codes it."""
     if family == "json":
         return AccessDenied(message, code="AccessDeniedException", http_status=400)
     return AccessDenied(message, code="AccessDenied", http_status=403)
 
 
 def authorize(
-    principal: Principal, action: str, resources: Sequence[Resource], family: Family
+    session: Session,
+    clock: Clock,
+    ctx: RequestContext,
+    action: str,
+    resources: Sequence[Resource],
+    family: Family,
 ) -> None:
-    """Allow or raise AccessDenied.
-
-    The decision for now: an account's root user may do anything inside its own
-    account; everything else is denied. IAM policy evaluation replaces this
-    function's body, not its callers.
-    """
+    """Allow, or raise AccessDenied worded as AWS words it, for every resource of the call."""
+    authorizer = Authorizer(session, clock)
     for resource in resources:
-        owner = resource.account_id or principal.account_id
-        if not principal.is_root or owner != principal.account_id:
-            raise access_denied(principal, action, resource.arn, family)
+        request, decision = authorizer.decide(ctx, action, resource)
+        if not decision.allowed:
+            raise access_denied(decision.message(request), family)

@@ -169,7 +169,7 @@ class Gateway:
         with db.read() if spec.readonly else db.write() as session:
             service = route.api.factory(self.platform, session)
             resources = spec.resources(service, ctx, params)
-            authorize(principal, spec.action, resources, route.family)
+            authorize(session, self.platform.clock, ctx, spec.action, resources, route.family)
             output = spec.handler(service, ctx, params)
         return serialize_response(operation, output, request_id)
 

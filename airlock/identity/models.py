@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.platform.db import Base
@@ -41,4 +41,8 @@ class AccessKey(Base):
     status: Mapped[str] = mapped_column(String(16), default="Active")
     session_token_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # For role sessions: the role's ARN, and the session policies (a JSON list of
+    # documents) that narrow it.
+    source_arn: Mapped[str | None] = mapped_column(String(2048), default=None)
+    session_policies: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime]

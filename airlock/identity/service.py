@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,7 +68,7 @@ class IdentityService:
         return self.create_key(root_principal(account_id))
 
     def create_key(self, principal: Principal, *, prefix: str = "AKIA") -> AccessKey:
-        """Issue an access key for a principal (an IAM user, or a session with ASIA)."""
+        """Issue a long-term access key for a principal (an IAM user or a root user)."""
         key = AccessKey(
             access_key_id=ids.access_key_id(prefix),
             secret_access_key=ids.secret_access_key(),
@@ -80,6 +82,29 @@ class IdentityService:
         self.session.add(key)
         self.session.flush()
         return key
+
+    def create_session_key(
+        self, principal: Principal, expires_at: datetime, session_policies: list[str]
+    ) -> tuple[AccessKey, str]:
+        """Temporary credentials (ASIA…) and their session token, stored only as a digest."""
+        token = "IQoJ" + secrets.token_urlsafe(264)
+        key = AccessKey(
+            access_key_id=ids.access_key_id("ASIA"),
+            secret_access_key=ids.secret_access_key(),
+            account_id=principal.account_id,
+            principal_arn=principal.arn,
+            principal_type=principal.type.value,
+            principal_user_id=principal.user_id,
+            status="Active",
+            session_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=expires_at,
+            source_arn=principal.source_arn,
+            session_policies=json.dumps(session_policies) if session_policies else None,
+            created_at=self.clock.now(),
+        )
+        self.session.add(key)
+        self.session.flush()
+        return key, token
 
     def keys_of(self, principal_arn: str) -> Sequence[AccessKey]:
         """The access keys issued to a principal, oldest first."""
@@ -130,6 +155,8 @@ class IdentityService:
             type=PrincipalType(key.principal_type),
             user_id=key.principal_user_id,
             access_key_id=key.access_key_id,
+            source_arn=key.source_arn,
+            session_policies=tuple(json.loads(key.session_policies or "[]")),
         )
         return Credential(
             access_key_id=key.access_key_id,

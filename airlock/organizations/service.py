@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from airlock.core.context import RequestContext
+from airlock.iam.managed import aws_managed_arn
+from airlock.iam.policies import PolicyStore
+from airlock.iam.service import IamService, iam_arn
 from airlock.identity import Account, IdentityService
 from airlock.platform import ids
 from airlock.platform.clock import Clock
@@ -373,10 +377,32 @@ class OrganizationsService:
         else:
             account = self.identity.create_account(request.account_name, request.email)
             self.join(org, account.id, "CREATED", access_role=request.role_name)
+            self._create_access_role(org, account.id, request.role_name)
             self.set_tags(org, account.id, request.tags)
             request.state, request.account_id = "SUCCEEDED", account.id
         request.completed_at = now
         self.session.flush()
+
+    def _create_access_role(self, org: Organization, account_id: str, role_name: str) -> None:
+        """The role CreateAccount promises: trusts the management account, full access."""
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{org.management_account_id}:root"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+        IamService(self.session, self.clock).create_role(account_id, role_name, trust)
+        PolicyStore(self.session, self.clock).attach(
+            account_id,
+            iam_arn(account_id, "role", "/", role_name),
+            aws_managed_arn("AdministratorAccess"),
+        )
 
     def account_request(self, org: Organization, request_id: str) -> CreateAccountRequest:
         """A CreateAccount request of `org`, or CreateAccountStatusNotFoundException."""

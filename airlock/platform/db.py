@@ -90,8 +90,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only transaction (never committed)."""
+        """A read-only transaction (never committed; a write inside it is a bug and fails)."""
         with self._read() as session, session.begin():
+            event.listen(session, "before_flush", _refuse_flush)
             yield session
             session.rollback()
 
@@ -110,6 +111,13 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _refuse_flush(session: Session, context: Any, instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError(
+            "a read-only transaction tried to write; declare the operation readonly=False"
+        )
 
 
 def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:

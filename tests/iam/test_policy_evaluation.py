@@ -240,9 +240,41 @@ CASES = [
     ),
     Case("resource policy Principal * grants anyone", "allowed", resource=rp(allow(Principal="*"))),
     Case(
-        "resource policy naming the account grants only with an identity allow (same account)",
-        "allowed",
+        "same account: a resource policy naming only the account delegates to identity policies",
+        "implicitDeny",
         resource=rp(allow(Principal={"AWS": A})),
+    ),
+    Case(
+        "same account: account-level resource grant plus identity allow",
+        "allowed",
+        identity=[pol(allow())],
+        resource=rp(allow(Principal={"AWS": f"arn:aws:iam::{A}:root"})),
+    ),
+    Case(
+        "same account: trust policy naming the user lets it assume the role",
+        "allowed",
+        action="sts:AssumeRole",
+        target=f"arn:aws:iam::{A}:role/x",
+        owner=A,
+        resource=pol(
+            {"Effect": "Allow", "Principal": {"AWS": ALICE.arn}, "Action": "sts:AssumeRole"},
+            kind=PolicyKind.TRUST,
+        ),
+    ),
+    Case(
+        "same account: trust policy naming the account needs the user's identity allow",
+        "implicitDeny",
+        action="sts:AssumeRole",
+        target=f"arn:aws:iam::{A}:role/x",
+        owner=A,
+        resource=pol(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                "Action": "sts:AssumeRole",
+            },
+            kind=PolicyKind.TRUST,
+        ),
     ),
     Case(
         "explicit deny in a resource policy wins",

@@ -125,3 +125,21 @@ def test_remove_account(org_client: Any, account_id: str, make_member: Callable[
     with pytest.raises(ClientError) as caught:
         org_client.remove_account_from_organization(AccountId=account_id)
     assert caught.value.response["Error"]["Code"] == "MasterCannotLeaveOrganizationException"
+
+
+def test_management_account_assumes_the_access_role(
+    server: LiveServer, org_client: Any, account_id: str, make_member: Callable[..., str]
+) -> None:
+    member = make_member("staging")
+    role_arn = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    role = server.client("iam", member).get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+    assert role["Arn"] == role_arn
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": f"arn:aws:iam::{account_id}:root"
+    }
+    creds = server.client("sts", account_id).assume_role(RoleArn=role_arn, RoleSessionName="admin")[
+        "Credentials"
+    ]
+    admin = server.session_client("iam", creds)
+    admin.create_user(UserName="made-by-management")  # AdministratorAccess in the member
+    assert "made-by-management" in [u["UserName"] for u in admin.list_users()["Users"]]

@@ -17,6 +17,7 @@ from airlock.platform import Platform
 from airlock.platform.clock import ManualClock
 from airlock.platform.db import Database, migrate
 from airlock.platform.tasks import Again, Controllers, Done, Task, enqueue
+from airlock.services import SERVICES
 from airlock.settings import Settings
 
 
@@ -28,6 +29,10 @@ def store(tmp_path: Path, database_url: str | None) -> Iterator[Platform]:
     migrate(db)
     clock = ManualClock()
     platform = Platform(settings, db, clock, Controllers(db, clock))
+    with db.write() as session:  # the seed data every start writes (AWS managed policies)
+        for api in SERVICES:
+            if api.bootstrap is not None:
+                api.bootstrap(platform, session)
     yield platform
     db.dispose()
 

@@ -162,6 +162,20 @@ def _names_caller_exactly(matches: Sequence[Match], caller: Caller) -> bool:
     return False
 
 
+def _grants_directly(matches: Sequence[Match], caller: Caller) -> bool:
+    account_forms = {caller.account_id, f"arn:aws:iam::{caller.account_id}:root"}
+    for match in matches:
+        principals = match.statement.principals
+        if principals is None:
+            return True
+        named = set(principals.get("AWS", ())) - account_forms
+        if named & {"*", caller.arn, caller.role_arn} or (
+            caller.service is not None and caller.service in principals.get("Service", ())
+        ):
+            return True
+    return False
+
+
 def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
     """Decide one request against the policies that apply to it."""
     lookup = _Lookup(request.context)
@@ -211,7 +225,8 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
         return Decision("allowed", "", tuple(matched))
 
     if same_account:
-        if not (identity_allows or resource_allows):
+        # Naming only the account delegates to the account's identity policies.
+        if not (identity_allows or _grants_directly(resource_allows, request.caller)):
             return Decision(
                 "implicitDeny", f"because no identity-based policy allows the {action} action"
             )

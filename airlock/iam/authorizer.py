@@ -1,0 +1,120 @@
+"""Gathers the policies and condition keys of a request and asks the evaluation engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from airlock.core.api import Resource
+from airlock.core.context import PrincipalType, RequestContext
+from airlock.platform.clock import Clock
+
+from .errors import NoSuchEntity
+from .policies import PolicyStore
+from .policy import AuthzRequest, Caller, Decision, Policy, PolicyKind, PolicySet, evaluate
+from .policy.document import MalformedPolicyDocument, parse_policy
+from .service import IamService
+
+
+@lru_cache(maxsize=4096)
+def parsed(text: str, kind: PolicyKind) -> Policy | None:
+    """A policy document parsed once; None for one that no longer parses (it grants nothing)."""
+    try:
+        return parse_policy(text, kind)
+    except MalformedPolicyDocument:
+        return None
+
+
+def _parse_all(texts: Sequence[str], kind: PolicyKind = PolicyKind.IDENTITY) -> list[Policy]:
+    return [p for p in (parsed(t, kind) for t in texts) if p is not None]
+
+
+class Authorizer:
+    """IAM decisions for requests made in one transaction."""
+
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.principals = IamService(session, clock)
+        self.policies = PolicyStore(session, clock)
+
+    def decide(
+        self, ctx: RequestContext, action: str, resource: Resource
+    ) -> tuple[AuthzRequest, Decision]:
+        """The decision for one action on one resource."""
+        principal = ctx.principal
+        owners: list[str] = []
+        boundary_arn: str | None = None
+        tags: list[dict[str, str]] = []
+        username: str | None = None
+        if principal.type is PrincipalType.USER:
+            user = self.principals.user(principal.account_id, principal.arn.rsplit("/", 1)[-1])
+            owners = [user.arn, *(g.arn for g in self.principals.user_groups(user))]
+            boundary_arn, username = user.boundary_arn, user.name
+            tags = self.principals.tags(user.arn)
+        elif principal.type is PrincipalType.ASSUMED_ROLE and principal.source_arn:
+            role = self.principals.role_by_arn(principal.source_arn)
+            if role is not None:
+                owners = [role.arn]
+                boundary_arn, tags = role.boundary_arn, self.principals.tags(role.arn)
+        boundary = None
+        if boundary_arn:
+            try:
+                policy = self.policies.get(principal.account_id, boundary_arn)
+                boundary = parsed(self.policies.default_document(policy), PolicyKind.IDENTITY)
+            except NoSuchEntity:  # a deleted boundary policy allows nothing
+                boundary = parsed(
+                    '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*",'
+                    '"Resource":"*"}]}',
+                    PolicyKind.IDENTITY,
+                )
+        kind = PolicyKind.TRUST if action.lower() == "sts:assumerole" else PolicyKind.RESOURCE
+        policies = PolicySet(
+            identity=_parse_all(self.policies.documents_for(owners)) if owners else [],
+            resource=parsed(resource.policy, kind) if resource.policy else None,
+            boundary=boundary,
+            session=_parse_all(principal.session_policies),
+        )
+        context = self._context(ctx, resource, tags, username)
+        request = AuthzRequest(
+            caller=Caller(
+                arn=principal.arn,
+                account_id=principal.account_id,
+                role_arn=principal.source_arn,
+                is_root=principal.is_root,
+            ),
+            action=action,
+            resource=resource.arn,
+            resource_account=resource.account_id,
+            context=context,
+        )
+        return request, evaluate(request, policies)
+
+    def _context(
+        self,
+        ctx: RequestContext,
+        resource: Resource,
+        tags: list[dict[str, str]],
+        username: str | None,
+    ) -> dict[str, list[str]]:
+        principal = ctx.principal
+        context: dict[str, list[str]] = {
+            "aws:PrincipalArn": [principal.source_arn or principal.arn],
+            "aws:PrincipalAccount": [principal.account_id],
+            "aws:PrincipalType": [principal.type.value],
+            "aws:userid": [principal.user_id],
+            "aws:SourceIp": [ctx.source_ip],
+            "aws:SecureTransport": ["false"],
+            "aws:CurrentTime": [ctx.time.strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "aws:EpochTime": [str(int(ctx.time.timestamp()))],
+            "aws:RequestedRegion": [ctx.region],
+            "aws:ResourceAccount": [resource.account_id or principal.account_id],
+            "aws:MultiFactorAuthPresent": ["false"],
+        }
+        if username:
+            context["aws:username"] = [username]
+        for tag in tags:
+            context[f"aws:PrincipalTag/{tag['Key']}"] = [tag["Value"]]
+        for key, values in resource.context.items():
+            context[key] = list(values)
+        return context
