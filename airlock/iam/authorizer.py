@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from airlock.core.api import Resource
 from airlock.core.context import PrincipalType, RequestContext
+from airlock.organizations import OrganizationsService
+from airlock.organizations.scp import scp_levels
 from airlock.platform.clock import Clock
 
 from .errors import NoSuchEntity
@@ -37,6 +39,7 @@ class Authorizer:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.principals = IamService(session, clock)
         self.policies = PolicyStore(session, clock)
+        self.organizations = OrganizationsService(session, clock)
 
     def decide(
         self, ctx: RequestContext, action: str, resource: Resource
@@ -69,11 +72,15 @@ class Authorizer:
                     PolicyKind.IDENTITY,
                 )
         kind = PolicyKind.TRUST if action.lower() == "sts:assumerole" else PolicyKind.RESOURCE
+        levels = scp_levels(self.organizations, principal.account_id)
         policies = PolicySet(
             identity=_parse_all(self.policies.documents_for(owners)) if owners else [],
             resource=parsed(resource.policy, kind) if resource.policy else None,
             boundary=boundary,
             session=_parse_all(principal.session_policies),
+            scp_levels=None
+            if levels is None
+            else [_parse_all(level, PolicyKind.SCP) for level in levels],
         )
         context = self._context(ctx, resource, tags, username)
         request = AuthzRequest(

@@ -1,5 +1,6 @@
 """AWS Organizations: accounts, the OU tree, invitations, trusted access."""
 
+from . import policy_operations
 from .access import is_service_enabled
 from .operations import api
 from .service import CREATE_ACCOUNT_TASK, Arns, OrganizationsService, create_account_step
@@ -11,4 +12,5 @@ __all__ = [
     "api",
     "create_account_step",
     "is_service_enabled",
+    "policy_operations",
 ]

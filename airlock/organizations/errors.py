@@ -258,3 +258,58 @@ def invalid_input_from(error: ValidationError) -> OrganizationsError:
 def bad_next_token() -> OrganizationsError:
     """The error for a NextToken this service did not hand out."""
     return InvalidInput("The NextToken you provided is not valid.", reason="INVALID_NEXT_TOKEN")
+
+
+class PolicyNotFound(OrganizationsError):
+    """`PolicyNotFoundException`."""
+
+    code = "PolicyNotFoundException"
+    default_message = "We can't find a policy with the PolicyId that you specified."
+
+
+class PolicyTypeNotEnabled(OrganizationsError):
+    """`PolicyTypeNotEnabledException`."""
+
+    code = "PolicyTypeNotEnabledException"
+    default_message = (
+        "This operation can be performed only for enabled policy types. Enable the policy "
+        "type on the root first (EnablePolicyType)."
+    )
+
+
+class PolicyTypeAlreadyEnabled(OrganizationsError):
+    """`PolicyTypeAlreadyEnabledException`."""
+
+    code = "PolicyTypeAlreadyEnabledException"
+    default_message = "The specified policy type is already enabled."
+
+
+class DuplicatePolicyAttachment(OrganizationsError):
+    """`DuplicatePolicyAttachmentException`."""
+
+    code = "DuplicatePolicyAttachmentException"
+    default_message = "The selected policy is already attached to the specified target."
+
+
+class PolicyNotAttached(OrganizationsError):
+    """`PolicyNotAttachedException`."""
+
+    code = "PolicyNotAttachedException"
+    default_message = "The policy isn't attached to the specified target in the specified root."
+
+
+class PolicyInUse(OrganizationsError):
+    """`PolicyInUseException`."""
+
+    code = "PolicyInUseException"
+    default_message = (
+        "The policy is attached to one or more entities. You must detach it from all roots, "
+        "OUs, and accounts before performing this operation."
+    )
+
+
+class MalformedPolicy(OrganizationsError):
+    """`MalformedPolicyDocumentException`."""
+
+    code = "MalformedPolicyDocumentException"
+    default_message = "The provided policy document doesn't meet the requirements."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.platform.db import Base
@@ -142,3 +142,42 @@ class OrgTag(Base):
     resource_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
+
+
+class OrgPolicy(Base):
+    """A service control policy (FullAWSAccess is AWS managed, one per organization)."""
+
+    __tablename__ = "org_policies"
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("org_organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(130), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(String(512), default="")
+    type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    aws_managed: Mapped[bool] = mapped_column(default=False)
+
+
+class OrgPolicyTarget(Base):
+    """A policy attached to a root, OU or account."""
+
+    __tablename__ = "org_policy_targets"
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("org_organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    policy_id: Mapped[str] = mapped_column(String(130), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class OrgPolicyType(Base):
+    """A policy type enabled on a root."""
+
+    __tablename__ = "org_policy_types"
+
+    root_id: Mapped[str] = mapped_column(
+        ForeignKey("org_roots.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[str] = mapped_column(String(64), primary_key=True)

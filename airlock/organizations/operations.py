@@ -14,6 +14,7 @@ from airlock.identity import Account
 
 from . import access, errors, handshakes
 from .models import CreateAccountRequest, Membership, Organization, OrganizationalUnit
+from .scp import root_policy_types
 from .service import CREATE_ACCOUNT_TASK, Arns, OrganizationsService, create_account_step
 
 
@@ -137,7 +138,12 @@ def list_roots(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Out
     """The organization's root."""
     org = svc.managed_org(ctx)
     roots = [
-        {"Id": r.id, "Arn": Arns(org).root(r.id), "Name": r.name, "PolicyTypes": []}
+        {
+            "Id": r.id,
+            "Arn": Arns(org).root(r.id),
+            "Name": r.name,
+            "PolicyTypes": root_policy_types(svc, r),
+        }
         for r in svc.roots(org)
     ]
     return _page(roots, p, "Roots")

@@ -28,11 +28,16 @@ from .models import (
     Membership,
     Organization,
     OrganizationalUnit,
+    OrgPolicy,
+    OrgPolicyTarget,
+    OrgPolicyType,
     OrgRoot,
     OrgTag,
 )
 
 CREATE_ACCOUNT_TASK = "organizations.create_account"
+SCP = "SERVICE_CONTROL_POLICY"
+FULL_ACCESS_ID = "p-FullAWSAccess"
 DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole"
 
 
@@ -132,7 +137,21 @@ class OrganizationsService:
         )
         self.session.add(member)
         self.session.flush()
+        self.attach_default_scp(org, account_id)
         return member
+
+    def attach_default_scp(self, org: Organization, target_id: str) -> None:
+        """New roots, OUs and accounts get FullAWSAccess while SCPs are enabled, as in AWS."""
+        root = self.roots(org)[0] if self.roots(org) else None
+        if root is None or self.session.get(OrgPolicyType, (root.id, SCP)) is None:
+            return
+        if self.session.get(OrgPolicyTarget, (org.id, FULL_ACCESS_ID, target_id)) is None:
+            self.session.add(
+                OrgPolicyTarget(
+                    organization_id=org.id, policy_id=FULL_ACCESS_ID, target_id=target_id
+                )
+            )
+            self.session.flush()
 
     def delete_organization(self, ctx: RequestContext) -> None:
         """Delete the organization once only the management account is left in it."""
@@ -145,6 +164,8 @@ class OrganizationsService:
         if others:
             raise errors.OrganizationNotEmpty()
         for table in (
+            OrgPolicyTarget,
+            OrgPolicy,
             Membership,
             OrganizationalUnit,
             OrgRoot,
@@ -209,6 +230,7 @@ class OrganizationsService:
         )
         self.session.add(ou)
         self.session.flush()
+        self.attach_default_scp(org, ou.id)
         self.set_tags(org, ou.id, tags)
         return org, ou
 
@@ -230,9 +252,13 @@ class OrganizationsService:
         ou = self.get_ou(org, ou_id)
         if self._children(ou.id, "ACCOUNT") or self._children(ou.id, "ORGANIZATIONAL_UNIT"):
             raise errors.OrganizationalUnitNotEmpty()
-        self.session.execute(
-            delete(OrgTag).where(OrgTag.organization_id == org.id, OrgTag.resource_id == ou.id)
-        )
+        for table, column in (
+            (OrgTag, OrgTag.resource_id),
+            (OrgPolicyTarget, OrgPolicyTarget.target_id),
+        ):
+            self.session.execute(
+                delete(table).where(table.organization_id == org.id, column == ou.id)
+            )
         self.session.delete(ou)
         self.session.flush()
 
@@ -449,9 +475,13 @@ class OrganizationsService:
         self.session.execute(
             delete(DelegatedAdministrator).where(DelegatedAdministrator.account_id == account_id)
         )
-        self.session.execute(
-            delete(OrgTag).where(OrgTag.organization_id == org.id, OrgTag.resource_id == account_id)
-        )
+        for table, column in (
+            (OrgTag, OrgTag.resource_id),
+            (OrgPolicyTarget, OrgPolicyTarget.target_id),
+        ):
+            self.session.execute(
+                delete(table).where(table.organization_id == org.id, column == account_id)
+            )
         self.session.delete(member)
         self.session.flush()
 
