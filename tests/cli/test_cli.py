@@ -85,7 +85,7 @@ def test_version_and_coverage() -> None:
     assert report.exit_code == 0
     assert "organizations" in report.output and "sagemaker" in report.output
     missing = runner.invoke(app, ["coverage", "--missing", "organizations"])
-    assert "ListPolicies" in missing.output.split()
+    assert "CloseAccount" in missing.output.split()
     assert "CreateOrganization" not in missing.output.split()
 
 

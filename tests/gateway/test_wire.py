@@ -53,13 +53,13 @@ def test_unimplemented_operation_is_named(server: LiveServer, account_id: str) -
     response = signed_post(
         server,
         account_id,
-        target="AWSOrganizationsV20161128.ListPolicies",
-        body=b'{"Filter":"SERVICE_CONTROL_POLICY"}',
+        target="AWSOrganizationsV20161128.CloseAccount",
+        body=b'{"AccountId":"123456789012"}',
     )
     assert response.status_code == 501
     body = error_body(response)
     assert body["__type"] == "NotImplemented"
-    assert "organizations:ListPolicies" in str(body.get("message") or body.get("Message"))
+    assert "organizations:CloseAccount" in str(body.get("message") or body.get("Message"))
 
 
 def test_malformed_json_body(server: LiveServer, account_id: str) -> None:
