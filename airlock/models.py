@@ -1,5 +1,6 @@
 """Every table of every service, gathered for migrations."""
 
+from airlock.audit import models as audit_models
 from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
 from airlock.organizations import models as organizations_models
@@ -8,4 +9,11 @@ from airlock.platform.db import Base
 
 metadata = Base.metadata
 
-__all__ = ["iam_models", "identity_models", "metadata", "organizations_models", "tasks"]
+__all__ = [
+    "audit_models",
+    "iam_models",
+    "identity_models",
+    "metadata",
+    "organizations_models",
+    "tasks",
+]

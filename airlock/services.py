@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from airlock.audit import api as cloudtrail_api
 from airlock.core.api import ServiceApi
 from airlock.iam import api as iam_api
 from airlock.organizations import api as organizations_api
 from airlock.sts import api as sts_api
 
-SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api, sts_api]
+SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api, sts_api, cloudtrail_api]
 
 __all__ = ["SERVICES"]

@@ -6,14 +6,15 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from airlock.audit import record
 from airlock.auth import AuthError, AuthFailure, auth_error, parse_signature, verify
 from airlock.auth.chunked import decode_aws_chunked
-from airlock.core.api import ServiceApi
+from airlock.core.api import Resource, ServiceApi
 from airlock.core.context import Principal, RequestContext
 from airlock.core.errors import (
     InternalFailure,
@@ -37,6 +38,37 @@ class NotImplementedOperation(ServiceError):
 
     code = "NotImplemented"
     http_status = 501
+
+
+@dataclass
+class _Event:
+    """What the audit trail records about one call, filled in as the call proceeds."""
+
+    source: str
+    operation: str
+    read_only: bool
+    params: dict[str, Any] | None = None
+    resources: list[Resource] = field(default_factory=list)
+
+    def write(
+        self,
+        session: Any,
+        ctx: RequestContext,
+        *,
+        output: dict[str, Any] | None = None,
+        error: ServiceError | None = None,
+    ) -> None:
+        record(
+            session,
+            ctx,
+            event_source=self.source,
+            operation=self.operation,
+            read_only=self.read_only,
+            params=self.params,
+            output=output,
+            error=error,
+            resources=self.resources,
+        )
 
 
 @dataclass
@@ -149,12 +181,6 @@ class Gateway:
             raise NotImplementedOperation(
                 f"Airlock does not implement {route.api.name}:{operation.name} yet."
             )
-        try:
-            params = parse_request(operation, request)
-        except ValidationError as error:
-            if route.api.validation_error is None:
-                raise
-            raise route.api.validation_error(error) from error
         ctx = RequestContext(
             request_id=request_id,
             account_id=principal.account_id,
@@ -165,12 +191,33 @@ class Gateway:
             service=route.api.name,
             user_agent=request.headers.get("user-agent", "") or "",
         )
+        event = _Event(
+            f"{route.model.endpoint_prefix}.amazonaws.com", operation.name, spec.readonly
+        )
         db = self.platform.db
-        with db.read() if spec.readonly else db.write() as session:
-            service = route.api.factory(self.platform, session)
-            resources = spec.resources(service, ctx, params)
-            authorize(session, self.platform.clock, ctx, spec.action, resources, route.family)
-            output = spec.handler(service, ctx, params)
+        try:
+            try:
+                event.params = parse_request(operation, request)
+            except ValidationError as error:
+                if route.api.validation_error is None:
+                    raise
+                raise route.api.validation_error(error) from error
+            with db.read() if spec.readonly else db.write() as session:
+                service = route.api.factory(self.platform, session)
+                event.resources = spec.resources(service, ctx, event.params)
+                authorize(
+                    session, self.platform.clock, ctx, spec.action, event.resources, route.family
+                )
+                output = spec.handler(service, ctx, event.params)
+                if not spec.readonly:  # the event commits with the change it records
+                    event.write(session, ctx, output=output)
+        except ServiceError as error:
+            with db.write() as session:
+                event.write(session, ctx, error=error)
+            raise
+        if spec.readonly:
+            with db.write() as session:
+                event.write(session, ctx, output=output)
         return serialize_response(operation, output, request_id)
 
     def _error(
