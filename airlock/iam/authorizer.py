@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -97,6 +98,17 @@ class Authorizer:
         )
         return request, evaluate(request, policies)
 
+    def _org_path(self, org: Any, account_id: str) -> str:
+        """`o-x/r-y/ou-a/ou-b/`: the account's place in the tree, as aws:PrincipalOrgPaths."""
+        nodes: list[str] = []
+        node = self.organizations.parent_of(org, account_id)
+        while True:
+            nodes.append(node)
+            if node.startswith("r-"):
+                break
+            node = self.organizations.parent_of(org, node)
+        return "/".join([org.id, *reversed(nodes)]) + "/"
+
     def _context(
         self,
         ctx: RequestContext,
@@ -120,6 +132,10 @@ class Authorizer:
         }
         if username:
             context["aws:username"] = [username]
+        org = self.organizations.organization_of(principal.account_id)
+        if org is not None:
+            context["aws:PrincipalOrgID"] = [org.id]
+            context["aws:PrincipalOrgPaths"] = [self._org_path(org, principal.account_id)]
         for tag in tags:
             context[f"aws:PrincipalTag/{tag['Key']}"] = [tag["Value"]]
         for key, values in resource.context.items():

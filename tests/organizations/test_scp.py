@@ -140,3 +140,45 @@ def test_scp_rules(org_client: Any, root_id: str, make_member: Callable[..., str
     assert [p["Id"] for p in attached["Policies"]] == ["p-FullAWSAccess"]
     org_client.disable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
     assert org_client.list_roots()["Roots"][0]["PolicyTypes"] == []
+
+
+def test_principal_org_conditions(
+    server: LiveServer,
+    org_client: Any,
+    organization: dict[str, Any],
+    root_id: str,
+    make_member: Callable[..., str],
+) -> None:
+    member = make_member("reader")
+    ou = org_client.create_organizational_unit(ParentId=root_id, Name="science")[
+        "OrganizationalUnit"
+    ]
+    org_client.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=ou["Id"])
+    owner = server.create_account("bucket-owner")
+    condition_trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:PrincipalOrgID": organization["Id"]},
+                        "ForAnyValue:StringLike": {
+                            "aws:PrincipalOrgPaths": f"{organization['Id']}/{root_id}/{ou['Id']}/*"
+                        },
+                    },
+                }
+            ],
+        }
+    )
+    role = server.client("iam", owner).create_role(
+        RoleName="org-only", AssumeRolePolicyDocument=condition_trust
+    )["Role"]
+    assumed = server.client("sts", member).assume_role(RoleArn=role["Arn"], RoleSessionName="in-ou")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith("assumed-role/org-only/in-ou")
+    outsider = server.create_account("outsider")
+    with pytest.raises(ClientError) as caught:
+        server.client("sts", outsider).assume_role(RoleArn=role["Arn"], RoleSessionName="out")
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
