@@ -1,6 +1,6 @@
 """IAM: users, roles, policies and the evaluation engine that authorizes every call."""
 
-from . import operations, policy_operations
+from . import operations, policy_operations, simulate
 from .api import Iam, api
 
-__all__ = ["Iam", "api", "operations", "policy_operations"]
+__all__ = ["Iam", "api", "operations", "policy_operations", "simulate"]
