@@ -303,14 +303,26 @@ class PolicyStore:
         self.session.flush()
 
     def documents_for(self, owner_arns: Sequence[str]) -> list[str]:
-        """Every identity policy document of the given principals (inline and attached)."""
+        """Every identity policy document of the given principals (inline and attached).
+
+        Two queries whatever the number of policies: this runs on every call.
+        """
         docs: list[str] = list(
             self.session.scalars(
                 select(IamInlinePolicy.document).where(IamInlinePolicy.owner_arn.in_(owner_arns))
             )
         )
-        for owner in owner_arns:
-            docs.extend(self.default_document(p) for p in self.attached(owner))
+        docs.extend(
+            self.session.scalars(
+                select(IamPolicyVersion.document)
+                .join(IamManagedPolicy, IamManagedPolicy.arn == IamPolicyVersion.policy_arn)
+                .join(IamAttachment, IamAttachment.policy_arn == IamManagedPolicy.arn)
+                .where(
+                    IamAttachment.owner_arn.in_(owner_arns),
+                    IamPolicyVersion.version_id == IamManagedPolicy.default_version,
+                )
+            )
+        )
         return docs
 
     def describe(self, policy: IamManagedPolicy, account_id: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -40,7 +41,7 @@ def test_simulate_principal_policy_agrees_with_real_calls(
         "iam:CreateUser": "implicitDeny",
     }
     assert [m["SourcePolicyId"] for m in answers[1]["MatchedStatements"]] == ["NoRoles"]
-    calls = {
+    calls: dict[str, Callable[[], Any]] = {
         "iam:ListUsers": lambda: sim.list_users(),
         "iam:ListRoles": lambda: sim.list_roles(),
         "iam:CreateUser": lambda: sim.create_user(UserName="x"),
