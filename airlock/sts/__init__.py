@@ -1,5 +1,6 @@
 """STS: temporary credentials for roles and sessions."""
 
 from .operations import api
+from .service import ServiceAccessDenied, assume_role_for_service
 
-__all__ = ["api"]
+__all__ = ["ServiceAccessDenied", "api", "assume_role_for_service"]
