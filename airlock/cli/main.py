@@ -20,6 +20,7 @@ from airlock.services import SERVICES
 from airlock.settings import DEFAULT_PORT
 
 from .coverage import coverage
+from .explain import ExplainError, explain
 from .options import DatabaseUrl, Host, Port, Region, StateDir, make_settings
 
 app = typer.Typer(
@@ -146,6 +147,38 @@ def accounts_create(
     profiles = {p.account_id: p.name for p in load_profiles(instance.platform.db)}
     instance.stop()
     typer.echo(f"Created account {account_id} ({name}, {address}); profile {profiles[account_id]}")
+
+
+@app.command("explain")
+def explain_command(
+    action: Annotated[str, typer.Argument(help="IAM action, e.g. s3:GetObject")],
+    resource: Annotated[str, typer.Argument(help="Resource ARN, or *")] = "*",
+    profile: Annotated[
+        str, typer.Option("--profile", help="Profile whose access is explained")
+    ] = "default",
+    context: Annotated[
+        list[str] | None,
+        typer.Option("--context", help="Condition key and value, KEY=VALUE (repeatable)"),
+    ] = None,
+    state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show the IAM decision for a profile, an action and a resource, and why."""
+    settings = make_settings(state_dir, database_url=database_url)
+    instance = Airlock(settings)
+    keys: dict[str, list[str]] = {}
+    for item in context or []:
+        key, _, value = item.partition("=")
+        keys.setdefault(key, []).append(value)
+    try:
+        lines = explain(instance, profile, action, resource, keys)
+    except ExplainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    finally:
+        instance.stop()
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

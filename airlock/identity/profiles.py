@@ -6,6 +6,7 @@ are written mode 0600 inside a 0700 directory: only the owner can read them.
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import tempfile
@@ -84,9 +85,31 @@ def write_profiles(settings: Settings, profiles: Sequence[Profile]) -> Path:
             f"aws_secret_access_key = {profile.secret_access_key}",
             "",
         ]
+    ours = {name for name, _ in entries}
+    config += _foreign(directory / "config", {"default", *(f"profile {n}" for n in ours)})
+    credentials += _foreign(directory / "credentials", ours)
     _write_private(directory / "config", "\n".join(config))
     _write_private(directory / "credentials", "\n".join(credentials))
     return directory
+
+
+def _foreign(path: Path, ours: set[str]) -> list[str]:
+    """Sections someone else added to a file (a user's own profiles), kept as they are."""
+    if not path.exists():
+        return []
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path)
+    except configparser.Error:
+        return []
+    lines: list[str] = []
+    for section in parser.sections():
+        if section in ours:
+            continue
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {value}" for key, value in parser[section].items()]
+        lines.append("")
+    return lines
 
 
 def refresh_profiles(settings: Settings, database: Database) -> None:

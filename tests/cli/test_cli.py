@@ -104,3 +104,69 @@ def test_help_everywhere() -> None:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
         assert "--help" in result.output
+
+
+def test_explain_shows_the_decision_and_its_statements(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with live_server(state) as server:
+        account = server.first_account_id()
+        iam = server.client("iam", account)
+        iam.create_user(UserName="analyst")
+        iam.put_user_policy(
+            UserName="analyst",
+            PolicyName="read",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ReadModels",
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::models/*",
+                        }
+                    ],
+                }
+            ),
+        )
+        key = iam.create_access_key(UserName="analyst")["AccessKey"]
+        credentials = state / "aws" / "credentials"
+        credentials.write_text(
+            credentials.read_text()
+            + f"\n[analyst]\naws_access_key_id = {key['AccessKeyId']}\n"
+            + f"aws_secret_access_key = {key['SecretAccessKey']}\n"
+        )
+    runner = CliRunner()
+    allowed = runner.invoke(
+        app,
+        [
+            "explain",
+            "s3:GetObject",
+            "arn:aws:s3:::models/iris.tar.gz",
+            "--profile",
+            "analyst",
+            "--state-dir",
+            str(state),
+        ],
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "decision:  allowed" in allowed.output
+    assert '"Sid": "ReadModels"' in allowed.output
+    denied = runner.invoke(
+        app,
+        [
+            "explain",
+            "s3:PutObject",
+            "arn:aws:s3:::models/x",
+            "--profile",
+            "analyst",
+            "--state-dir",
+            str(state),
+        ],
+    )
+    assert "decision:  implicitDeny" in denied.output
+    assert "because no identity-based policy allows the s3:PutObject action" in denied.output
+    missing = runner.invoke(
+        app, ["explain", "s3:GetObject", "--profile", "nobody", "--state-dir", str(state)]
+    )
+    assert missing.exit_code == 1 and "No profile 'nobody'" in missing.output
