@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import select
+
 from airlock.core.api import Output, Params
 from airlock.core.context import RequestContext
 
 from .api import Iam, api, by_arn, named, page, policy_text
-from .models import IamManagedPolicy, IamPolicyVersion
+from .models import IamGroup, IamManagedPolicy, IamPolicyVersion
+from .operations import group_out, role_out, user_out
 
 # Principal kinds that carry policies: (name in operation names, parameter, finder kind).
 OWNERS = (
@@ -201,3 +204,69 @@ def _register(owner: str, param: str, kind: str) -> None:
 
 for _owner, _param, _kind in OWNERS:
     _register(_owner, _param, _kind)
+
+
+def _inline(iam: Iam, kind: str, owner_arn: str) -> list[Output]:
+    return [
+        {
+            "PolicyName": name,
+            "PolicyDocument": policy_text(iam.policies.inline(kind, owner_arn, name).document),
+        }
+        for name in iam.policies.inline_names(owner_arn)
+    ]
+
+
+def _attached(iam: Iam, owner_arn: str) -> list[Output]:
+    return [{"PolicyName": x.name, "PolicyArn": x.arn} for x in iam.policies.attached(owner_arn)]
+
+
+@api.operation("iam:GetAccountAuthorizationDetails", readonly=True)
+def get_account_authorization_details(iam: Iam, ctx: RequestContext, p: Params) -> Output:
+    """Every user, group, role and local managed policy with their policies (one page)."""
+    wanted = set(p.get("Filter") or ["User", "Role", "Group", "LocalManagedPolicy"])
+    account = ctx.account_id
+    out: Output = {"IsTruncated": False}
+    if "User" in wanted:
+        out["UserDetailList"] = [
+            user_out(iam, u, tags=True)
+            | {
+                "UserPolicyList": _inline(iam, "user", u.arn),
+                "GroupList": [g.name for g in iam.principals.user_groups(u)],
+                "AttachedManagedPolicies": _attached(iam, u.arn),
+            }
+            for u in iam.principals.users(account, None)
+        ]
+    if "Group" in wanted:
+        groups = iam.policies.session.scalars(
+            select(IamGroup).where(IamGroup.account_id == account).order_by(IamGroup.name)
+        ).all()
+        out["GroupDetailList"] = [
+            group_out(g)
+            | {
+                "GroupPolicyList": _inline(iam, "group", g.arn),
+                "AttachedManagedPolicies": _attached(iam, g.arn),
+            }
+            for g in groups
+        ]
+    if "Role" in wanted:
+        out["RoleDetailList"] = [
+            role_out(iam, r)
+            | {
+                "RolePolicyList": _inline(iam, "role", r.arn),
+                "AttachedManagedPolicies": _attached(iam, r.arn),
+                "InstanceProfileList": [],
+            }
+            for r in iam.principals.roles(account, None)
+        ]
+    if wanted & {"LocalManagedPolicy", "AWSManagedPolicy"}:
+        scope = (
+            None
+            if wanted >= {"LocalManagedPolicy", "AWSManagedPolicy"}
+            else ("Local" if "LocalManagedPolicy" in wanted else "AWS")
+        )
+        out["Policies"] = [
+            iam.policies.describe(x, account)
+            | {"PolicyVersionList": [version_out(v, x) for v in iam.policies.versions(x)]}
+            for x in iam.policies.listed(account, scope, False, None)
+        ]
+    return out

@@ -283,3 +283,29 @@ def test_accounts_do_not_see_each_other(server: LiveServer, iam: Any) -> None:
         other.get_user(UserName="erin")
     assert code_of(caught)[0] == "NoSuchEntity"
     other.create_user(UserName="erin")  # names are per account
+
+
+def test_account_authorization_details(iam: Any) -> None:
+    iam.create_user(UserName="frank")
+    iam.put_user_policy(
+        UserName="frank", PolicyName="inline", PolicyDocument=json.dumps(READ_MODELS)
+    )
+    iam.create_group(GroupName="team")
+    iam.add_user_to_group(GroupName="team", UserName="frank")
+    iam.create_role(RoleName="runner", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.attach_role_policy(RoleName="runner", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    local = iam.create_policy(PolicyName="Local", PolicyDocument=json.dumps(READ_MODELS))["Policy"]
+    details = iam.get_account_authorization_details()
+    [user] = details["UserDetailList"]
+    assert user["UserName"] == "frank" and user["GroupList"] == ["team"]
+    assert user["UserPolicyList"] == [{"PolicyName": "inline", "PolicyDocument": READ_MODELS}]
+    [role] = details["RoleDetailList"]
+    assert role["AttachedManagedPolicies"] == [
+        {"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    ]
+    assert role["AssumeRolePolicyDocument"] == TRUST
+    assert [g["GroupName"] for g in details["GroupDetailList"]] == ["team"]
+    assert [x["Arn"] for x in details["Policies"]] == [local["Arn"]]
+    assert details["Policies"][0]["PolicyVersionList"][0]["Document"] == READ_MODELS
+    only_roles = iam.get_account_authorization_details(Filter=["Role"])
+    assert "UserDetailList" not in only_roles and len(only_roles["RoleDetailList"]) == 1
