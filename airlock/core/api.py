@@ -55,6 +55,9 @@ class OperationSpec(Generic[S]):
     handler: Handler[S]
     resources: ResourceFinder[S]
     readonly: bool
+    # Service-specific condition keys and the input member that sets each one
+    # (`{"iam:PolicyARN": "PolicyArn"}`), as the service authorization reference lists them.
+    condition_keys: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class ServiceApi(Generic[S]):
         name: str | None = None,
         resources: ResourceFinder[S] | None = None,
         readonly: bool | None = None,
+        condition_keys: Mapping[str, str] | None = None,
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -99,6 +103,7 @@ class ServiceApi(Generic[S]):
                 handler=handler,
                 resources=resources or _no_resources,
                 readonly=readonly,
+                condition_keys=dict(condition_keys or {}),
             )
             return handler
 

@@ -29,6 +29,11 @@ class Principal:
     # Role sessions: the role's ARN and the session policies that narrow it.
     source_arn: str | None = None
     session_policies: tuple[str, ...] = ()
+    # Session tags (they override the role's tags), the ones passed on when
+    # the session assumes another role, and the source identity.
+    session_tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    source_identity: str | None = None
 
     @property
     def is_root(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -35,10 +35,11 @@ def authorize(
     action: str,
     resources: Sequence[Resource],
     family: Family,
+    keys: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Allow, or raise AccessDenied worded as AWS words it, for every resource of the call."""
     authorizer = Authorizer(session, clock)
     for resource in resources:
-        request, decision = authorizer.decide(ctx, action, resource)
+        request, decision = authorizer.decide(ctx, action, resource, keys)
         if not decision.allowed:
             raise access_denied(decision.message(request), family)

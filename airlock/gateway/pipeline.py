@@ -23,6 +23,7 @@ from airlock.core.errors import (
     ValidationError,
 )
 from airlock.core.http import Headers, HttpRequest, HttpResponse
+from airlock.iam.authorizer import request_keys
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
 from airlock.protocol import find_operation, parse_request, serialize_error, serialize_response
@@ -205,8 +206,15 @@ class Gateway:
             with db.read() if spec.readonly else db.write() as session:
                 service = route.api.factory(self.platform, session)
                 event.resources = spec.resources(service, ctx, event.params)
+                keys = request_keys(event.params, spec.condition_keys)
                 authorize(
-                    session, self.platform.clock, ctx, spec.action, event.resources, route.family
+                    session,
+                    self.platform.clock,
+                    ctx,
+                    spec.action,
+                    event.resources,
+                    route.family,
+                    keys,
                 )
                 output = spec.handler(service, ctx, event.params)
                 if not spec.readonly:  # the event commits with the change it records

@@ -13,6 +13,7 @@ from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
 from airlock.core.paging import paginate
 
+from .errors import NoSuchEntity
 from .policies import PolicyStore
 from .service import IamService, iam_arn
 
@@ -39,11 +40,23 @@ api: ServiceApi[Iam] = ServiceApi("iam", _factory, bootstrap=_bootstrap)
 def named(kind: str, param: str) -> ResourceFinder[Iam]:
     """A finder for `arn:aws:iam::ACCOUNT:{kind}/NAME` from a request parameter."""
 
+    lookups = {"user": "user", "role": "role", "group": "group"}
+
     def find(iam: Iam, ctx: RequestContext, params: Params) -> list[Resource]:
         name = params.get(param)
         if not name:
             return [Resource(f"arn:aws:iam::{ctx.account_id}:{kind}/*")]
-        return [Resource(iam_arn(ctx.account_id, kind, "/", str(name)))]
+        arn = iam_arn(ctx.account_id, kind, str(params.get("Path") or "/"), str(name))
+        if kind in lookups:
+            try:
+                arn = getattr(iam.principals, lookups[kind])(ctx.account_id, str(name)).arn
+            except NoSuchEntity:
+                return [Resource(arn)]  # the operation reports the missing entity
+            tags = iam.principals.tags(arn)
+            return [
+                Resource(arn, context={f"aws:ResourceTag/{t['Key']}": [t["Value"]] for t in tags})
+            ]
+        return [Resource(arn)]
 
     return find
 

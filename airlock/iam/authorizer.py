@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -43,9 +43,13 @@ class Authorizer:
         self.organizations = OrganizationsService(session, clock)
 
     def decide(
-        self, ctx: RequestContext, action: str, resource: Resource
+        self,
+        ctx: RequestContext,
+        action: str,
+        resource: Resource,
+        request_keys: Mapping[str, Sequence[str]] | None = None,
     ) -> tuple[AuthzRequest, Decision]:
-        """The decision for one action on one resource."""
+        """The decision for one action on one resource (`request_keys`: the call's own keys)."""
         principal = ctx.principal
         owners: list[str] = []
         boundary_arn: str | None = None
@@ -83,7 +87,13 @@ class Authorizer:
             if levels is None
             else [_parse_all(level, PolicyKind.SCP) for level in levels],
         )
+        session_tags = dict(principal.session_tags)
+        tags = [t for t in tags if t["Key"] not in session_tags] + [
+            {"Key": k, "Value": v} for k, v in session_tags.items()
+        ]
         context = self._context(ctx, resource, tags, username)
+        for key, values in (request_keys or {}).items():
+            context[key] = list(values)
         request = AuthzRequest(
             caller=Caller(
                 arn=principal.arn,
@@ -132,6 +142,8 @@ class Authorizer:
         }
         if username:
             context["aws:username"] = [username]
+        if principal.source_identity:
+            context["aws:SourceIdentity"] = [principal.source_identity]
         org = self.organizations.organization_of(principal.account_id)
         if org is not None:
             context["aws:PrincipalOrgID"] = [org.id]
@@ -141,3 +153,23 @@ class Authorizer:
         for key, values in resource.context.items():
             context[key] = list(values)
         return context
+
+
+def request_keys(params: Mapping[str, object], declared: Mapping[str, str]) -> dict[str, list[str]]:
+    """Condition keys a call sets by its input: request tags and the operation's own keys."""
+    keys: dict[str, list[str]] = {}
+    tags = params.get("Tags")
+    if isinstance(tags, list) and all(isinstance(t, dict) and "Key" in t for t in tags):
+        for tag in tags:
+            keys[f"aws:RequestTag/{tag['Key']}"] = [str(tag.get("Value", ""))]
+        keys["aws:TagKeys"] = [str(t["Key"]) for t in tags]
+    tag_keys = params.get("TagKeys")
+    if isinstance(tag_keys, list):
+        keys["aws:TagKeys"] = [str(k) for k in tag_keys]
+    for key, member in declared.items():
+        value = params.get(member)
+        if isinstance(value, list):
+            keys[key] = [str(v.get("arn", v)) if isinstance(v, dict) else str(v) for v in value]
+        elif value is not None:
+            keys[key] = [str(value)]
+    return keys

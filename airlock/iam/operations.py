@@ -9,6 +9,8 @@ from airlock.identity import AccessKey
 from .api import Iam, api, named, page, policy_text
 from .models import IamGroup, IamRole, IamUser
 
+BOUNDARY_KEY = {"iam:PermissionsBoundary": "PermissionsBoundary"}
+
 
 def user_out(iam: Iam, user: IamUser, *, tags: bool = False) -> Output:
     """The `User` structure."""
@@ -82,7 +84,7 @@ def _boundary(iam: Iam, ctx: RequestContext, arn: str | None) -> str | None:
 # -- users -----------------------------------------------------------------
 
 
-@api.operation("iam:CreateUser", resources=named("user", "UserName"))
+@api.operation("iam:CreateUser", condition_keys=BOUNDARY_KEY, resources=named("user", "UserName"))
 def create_user(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     """Create a user."""
     boundary = _boundary(iam, ctx, p.get("PermissionsBoundary"))
@@ -244,7 +246,7 @@ def delete_group(iam: Iam, ctx: RequestContext, p: Params) -> Output:
 # -- roles -----------------------------------------------------------------
 
 
-@api.operation("iam:CreateRole", resources=named("role", "RoleName"))
+@api.operation("iam:CreateRole", condition_keys=BOUNDARY_KEY, resources=named("role", "RoleName"))
 def create_role(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     """Create a role with its trust policy."""
     role = iam.principals.create_role(
@@ -321,7 +323,11 @@ def list_role_tags(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     return page(iam.principals.tags(role.arn), p, "Tags")
 
 
-@api.operation("iam:PutRolePermissionsBoundary", resources=named("role", "RoleName"))
+@api.operation(
+    "iam:PutRolePermissionsBoundary",
+    condition_keys=BOUNDARY_KEY,
+    resources=named("role", "RoleName"),
+)
 def put_role_permissions_boundary(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     """Limit a role with a managed policy as its permissions boundary."""
     role = iam.principals.role(ctx.account_id, p["RoleName"])

@@ -189,17 +189,18 @@ def _register(owner: str, param: str, kind: str) -> None:
         iam.policies.delete_inline(kind, _owner_arn(iam, ctx, kind, p[param]), p["PolicyName"])
         return {}
 
-    for action, handler in (
-        (f"Attach{owner}Policy", attach),
-        (f"Detach{owner}Policy", detach),
-        (f"ListAttached{owner}Policies", list_attached),
-        (f"Put{owner}Policy", put_inline),
-        (f"Get{owner}Policy", get_inline),
-        (f"List{owner}Policies", list_inline),
-        (f"Delete{owner}Policy", delete_inline),
+    policy_arn = {"iam:PolicyARN": "PolicyArn"}
+    for action, handler, keys in (
+        (f"Attach{owner}Policy", attach, policy_arn),
+        (f"Detach{owner}Policy", detach, policy_arn),
+        (f"ListAttached{owner}Policies", list_attached, {}),
+        (f"Put{owner}Policy", put_inline, {}),
+        (f"Get{owner}Policy", get_inline, {}),
+        (f"List{owner}Policies", list_inline, {}),
+        (f"Delete{owner}Policy", delete_inline, {}),
     ):
         handler.__doc__ = f"IAM {action}."
-        api.operation(f"iam:{action}", resources=finder)(handler)
+        api.operation(f"iam:{action}", resources=finder, condition_keys=keys)(handler)
 
 
 for _owner, _param, _kind in OWNERS:

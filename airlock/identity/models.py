@@ -45,4 +45,6 @@ class AccessKey(Base):
     # documents) that narrow it.
     source_arn: Mapped[str | None] = mapped_column(String(2048), default=None)
     session_policies: Mapped[str | None] = mapped_column(Text, default=None)
+    # JSON: {"tags": {...}, "transitive": [...], "source_identity": "..."}.
+    session_context: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime]

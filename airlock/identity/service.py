@@ -100,6 +100,13 @@ class IdentityService:
             expires_at=expires_at,
             source_arn=principal.source_arn,
             session_policies=json.dumps(session_policies) if session_policies else None,
+            session_context=json.dumps(
+                {
+                    "tags": dict(principal.session_tags),
+                    "transitive": list(principal.transitive_tag_keys),
+                    "source_identity": principal.source_identity,
+                }
+            ),
             created_at=self.clock.now(),
         )
         self.session.add(key)
@@ -149,6 +156,7 @@ class IdentityService:
         key = self.session.get(AccessKey, access_key_id)
         if key is None:
             return None
+        session = json.loads(key.session_context or "{}")
         principal = Principal(
             account_id=key.account_id,
             arn=key.principal_arn,
@@ -157,6 +165,9 @@ class IdentityService:
             access_key_id=key.access_key_id,
             source_arn=key.source_arn,
             session_policies=tuple(json.loads(key.session_policies or "[]")),
+            session_tags=tuple(sorted(session.get("tags", {}).items())),
+            transitive_tag_keys=tuple(session.get("transitive", [])),
+            source_identity=session.get("source_identity"),
         )
         return Credential(
             access_key_id=key.access_key_id,

@@ -56,6 +56,9 @@ def _resource(kind: str, param: str | None = None) -> Any:
     return find
 
 
+SERVICE_PRINCIPAL = {"organizations:ServicePrincipal": "ServicePrincipal"}
+
+
 def _page(items: Sequence[Any], params: Params, key: str) -> Output:
     chunk, token = paginate(items, params, default_max=20, bad_token=errors.bad_next_token)
     out: Output = {key: chunk}
@@ -368,14 +371,22 @@ def cancel_handshake(svc: OrganizationsService, ctx: RequestContext, p: Params) 
 # -- trusted access and delegated administrators --------------------------
 
 
-@api.operation("organizations:EnableAWSServiceAccess", resources=_resource("organization"))
+@api.operation(
+    "organizations:EnableAWSServiceAccess",
+    resources=_resource("organization"),
+    condition_keys=SERVICE_PRINCIPAL,
+)
 def enable_aws_service_access(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Output:
     """Give a service principal trusted access."""
     access.enable_service(svc, ctx, p["ServicePrincipal"])
     return {}
 
 
-@api.operation("organizations:DisableAWSServiceAccess", resources=_resource("organization"))
+@api.operation(
+    "organizations:DisableAWSServiceAccess",
+    resources=_resource("organization"),
+    condition_keys=SERVICE_PRINCIPAL,
+)
 def disable_aws_service_access(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Output:
     """Withdraw a service principal's trusted access."""
     access.disable_service(svc, ctx, p["ServicePrincipal"])
@@ -397,7 +408,9 @@ def list_aws_service_access_for_organization(
 
 
 @api.operation(
-    "organizations:RegisterDelegatedAdministrator", resources=_resource("account", "AccountId")
+    "organizations:RegisterDelegatedAdministrator",
+    resources=_resource("account", "AccountId"),
+    condition_keys=SERVICE_PRINCIPAL,
 )
 def register_delegated_administrator(
     svc: OrganizationsService, ctx: RequestContext, p: Params
@@ -408,7 +421,9 @@ def register_delegated_administrator(
 
 
 @api.operation(
-    "organizations:DeregisterDelegatedAdministrator", resources=_resource("account", "AccountId")
+    "organizations:DeregisterDelegatedAdministrator",
+    resources=_resource("account", "AccountId"),
+    condition_keys=SERVICE_PRINCIPAL,
 )
 def deregister_delegated_administrator(
     svc: OrganizationsService, ctx: RequestContext, p: Params
@@ -418,7 +433,11 @@ def deregister_delegated_administrator(
     return {}
 
 
-@api.operation("organizations:ListDelegatedAdministrators", resources=_resource("organization"))
+@api.operation(
+    "organizations:ListDelegatedAdministrators",
+    resources=_resource("organization"),
+    condition_keys=SERVICE_PRINCIPAL,
+)
 def list_delegated_administrators(
     svc: OrganizationsService, ctx: RequestContext, p: Params
 ) -> Output:

@@ -36,21 +36,33 @@ def _root(svc: OrganizationsService, org: Organization, root_id: str) -> Output:
     }
 
 
-@api.operation("organizations:EnablePolicyType", resources=_resource("root", "RootId"))
+@api.operation(
+    "organizations:EnablePolicyType",
+    resources=_resource("root", "RootId"),
+    condition_keys={"organizations:PolicyType": "PolicyType"},
+)
 def enable_policy_type(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Output:
     """Enable SCPs on the root (FullAWSAccess is attached everywhere)."""
     org, root = scp.enable_type(svc, ctx, p["RootId"], p["PolicyType"])
     return {"Root": _root(svc, org, root.id)}
 
 
-@api.operation("organizations:DisablePolicyType", resources=_resource("root", "RootId"))
+@api.operation(
+    "organizations:DisablePolicyType",
+    resources=_resource("root", "RootId"),
+    condition_keys={"organizations:PolicyType": "PolicyType"},
+)
 def disable_policy_type(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Output:
     """Disable SCPs on the root."""
     org, root = scp.disable_type(svc, ctx, p["RootId"], p["PolicyType"])
     return {"Root": _root(svc, org, root.id)}
 
 
-@api.operation("organizations:CreatePolicy", resources=_resource("organization"))
+@api.operation(
+    "organizations:CreatePolicy",
+    resources=_resource("organization"),
+    condition_keys={"organizations:PolicyType": "Type"},
+)
 def create_policy(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Output:
     """Create a service control policy."""
     org, policy = scp.create(svc, ctx, p["Name"], p.get("Description", ""), p["Content"], p["Type"])
@@ -81,7 +93,11 @@ def delete_policy(svc: OrganizationsService, ctx: RequestContext, p: Params) -> 
     return {}
 
 
-@api.operation("organizations:ListPolicies", resources=_resource("organization"))
+@api.operation(
+    "organizations:ListPolicies",
+    resources=_resource("organization"),
+    condition_keys={"organizations:PolicyType": "Filter"},
+)
 def list_policies(svc: OrganizationsService, ctx: RequestContext, p: Params) -> Output:
     """Policies of a type."""
     org, rows = scp.listed(svc, ctx, p["Filter"])

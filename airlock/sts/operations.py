@@ -68,7 +68,11 @@ def _credentials(key: Any, token: str) -> Output:
     }
 
 
-@api.operation("sts:AssumeRole", resources=_role_resource)
+@api.operation(
+    "sts:AssumeRole",
+    resources=_role_resource,
+    condition_keys={"sts:TransitiveTagKeys": "TransitiveTagKeys"},
+)
 def assume_role(sts: Sts, ctx: RequestContext, p: Params) -> Output:
     """Temporary credentials for a role whose trust policy allows the caller."""
     role = sts.iam.role_by_arn(p["RoleArn"])
@@ -99,12 +103,25 @@ def assume_role(sts: Sts, ctx: RequestContext, p: Params) -> Output:
         )
     name = p["RoleSessionName"]
     session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{name}"
+    caller = ctx.principal
+    # Transitive tags of a chained session carry over; new tags are added to them.
+    inherited = {k: v for k, v in caller.session_tags if k in caller.transitive_tag_keys}
+    tags = inherited | {t["Key"]: t["Value"] for t in p.get("Tags") or []}
+    transitive = sorted(set(caller.transitive_tag_keys) | set(p.get("TransitiveTagKeys") or []))
+    unknown = [k for k in transitive if k not in tags]
+    if unknown:
+        raise StsValidation(
+            f"The specified transitive tag key {unknown[0]} must be included in the requested tags."
+        )
     principal = Principal(
         account_id=role.account_id,
         arn=session_arn,
         type=PrincipalType.ASSUMED_ROLE,
         user_id=f"{role.id}:{name}",
         source_arn=role.arn,
+        session_tags=tuple(sorted(tags.items())),
+        transitive_tag_keys=tuple(transitive),
+        source_identity=p.get("SourceIdentity") or caller.source_identity,
     )
     key, token = sts.identity.create_session_key(
         principal, sts.clock.now() + timedelta(seconds=duration), session_policies
