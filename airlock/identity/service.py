@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -67,8 +68,8 @@ class IdentityService:
         """Issue a long-term access key for the account's root user."""
         return self.create_key(root_principal(account_id))
 
-    def create_key(self, principal: Principal, *, prefix: str = "AKIA") -> AccessKey:
-        """Issue a long-term access key for a principal (an IAM user or a root user)."""
+    def create_key(self, principal: Principal, *, prefix: str = "AKIA", **extra: Any) -> AccessKey:
+        """Issue an access key for a principal (long-term unless `extra` makes it a session)."""
         key = AccessKey(
             access_key_id=ids.access_key_id(prefix),
             secret_access_key=ids.secret_access_key(),
@@ -78,6 +79,7 @@ class IdentityService:
             principal_user_id=principal.user_id,
             status="Active",
             created_at=self.clock.now(),
+            **extra,
         )
         self.session.add(key)
         self.session.flush()
@@ -88,29 +90,20 @@ class IdentityService:
     ) -> tuple[AccessKey, str]:
         """Temporary credentials (ASIA…) and their session token, stored only as a digest."""
         token = "IQoJ" + secrets.token_urlsafe(264)
-        key = AccessKey(
-            access_key_id=ids.access_key_id("ASIA"),
-            secret_access_key=ids.secret_access_key(),
-            account_id=principal.account_id,
-            principal_arn=principal.arn,
-            principal_type=principal.type.value,
-            principal_user_id=principal.user_id,
-            status="Active",
+        context = {
+            "tags": dict(principal.session_tags),
+            "transitive": list(principal.transitive_tag_keys),
+            "source_identity": principal.source_identity,
+        }
+        key = self.create_key(
+            principal,
+            prefix="ASIA",
             session_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
             expires_at=expires_at,
             source_arn=principal.source_arn,
             session_policies=json.dumps(session_policies) if session_policies else None,
-            session_context=json.dumps(
-                {
-                    "tags": dict(principal.session_tags),
-                    "transitive": list(principal.transitive_tag_keys),
-                    "source_identity": principal.source_identity,
-                }
-            ),
-            created_at=self.clock.now(),
+            session_context=json.dumps(context),
         )
-        self.session.add(key)
-        self.session.flush()
         return key, token
 
     def keys_of(self, principal_arn: str) -> Sequence[AccessKey]:
