@@ -58,6 +58,9 @@ class OperationSpec(Generic[S]):
     # Service-specific condition keys and the input member that sets each one
     # (`{"iam:PolicyARN": "PolicyArn"}`), as the service authorization reference lists them.
     condition_keys: Mapping[str, str] = field(default_factory=dict)
+    # Further actions the call needs on the same resources, depending on its input
+    # (AssumeRole with tags also needs sts:TagSession).
+    also: Callable[[Params], list[str]] | None = None
 
 
 @dataclass
@@ -88,6 +91,7 @@ class ServiceApi(Generic[S]):
         resources: ResourceFinder[S] | None = None,
         readonly: bool | None = None,
         condition_keys: Mapping[str, str] | None = None,
+        also: Callable[[Params], list[str]] | None = None,
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -104,6 +108,7 @@ class ServiceApi(Generic[S]):
                 resources=resources or _no_resources,
                 readonly=readonly,
                 condition_keys=dict(condition_keys or {}),
+                also=also,
             )
             return handler
 

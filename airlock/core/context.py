@@ -64,3 +64,5 @@ class RequestContext:
     time: datetime
     service: str
     user_agent: str = ""
+    # Services that made this call on the principal's behalf, first to last.
+    called_via: tuple[str, ...] = ()

@@ -207,15 +207,17 @@ class Gateway:
                 service = route.api.factory(self.platform, session)
                 event.resources = spec.resources(service, ctx, event.params)
                 keys = request_keys(event.params, spec.condition_keys)
-                authorize(
-                    session,
-                    self.platform.clock,
-                    ctx,
-                    spec.action,
-                    event.resources,
-                    route.family,
-                    keys,
-                )
+                actions = [spec.action, *(spec.also(event.params) if spec.also else [])]
+                for action in actions:
+                    authorize(
+                        session,
+                        self.platform.clock,
+                        ctx,
+                        action,
+                        event.resources,
+                        route.family,
+                        keys,
+                    )
                 output = spec.handler(service, ctx, event.params)
                 if not spec.readonly:  # the event commits with the change it records
                     event.write(session, ctx, output=output)

@@ -21,6 +21,10 @@ from .policy.document import MalformedPolicyDocument, parse_policy
 from .service import IamService
 
 
+# Actions a role's trust policy decides, in every account.
+TRUST_ACTIONS = {"sts:assumerole", "sts:tagsession", "sts:setsourceidentity"}
+
+
 @lru_cache(maxsize=4096)
 def parsed(text: str, kind: PolicyKind) -> Policy | None:
     """A policy document parsed once; None for one that no longer parses (it grants nothing)."""
@@ -76,7 +80,8 @@ class Authorizer:
                     '"Resource":"*"}]}',
                     PolicyKind.IDENTITY,
                 )
-        kind = PolicyKind.TRUST if action.lower() == "sts:assumerole" else PolicyKind.RESOURCE
+        trust = action.lower() in TRUST_ACTIONS
+        kind = PolicyKind.TRUST if trust else PolicyKind.RESOURCE
         levels = scp_levels(self.organizations, principal.account_id)
         policies = PolicySet(
             identity=_parse_all(self.policies.documents_for(owners)) if owners else [],
@@ -86,6 +91,7 @@ class Authorizer:
             scp_levels=None
             if levels is None
             else [_parse_all(level, PolicyKind.SCP) for level in levels],
+            resource_must_allow=trust,
         )
         session_tags = dict(principal.session_tags)
         tags = [t for t in tags if t["Key"] not in session_tags] + [
@@ -144,6 +150,10 @@ class Authorizer:
             context["aws:username"] = [username]
         if principal.source_identity:
             context["aws:SourceIdentity"] = [principal.source_identity]
+        if ctx.called_via:
+            context["aws:CalledVia"] = list(ctx.called_via)
+            context["aws:CalledViaFirst"] = [ctx.called_via[0]]
+            context["aws:CalledViaLast"] = [ctx.called_via[-1]]
         org = self.organizations.organization_of(principal.account_id)
         if org is not None:
             context["aws:PrincipalOrgID"] = [org.id]

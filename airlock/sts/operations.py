@@ -68,10 +68,15 @@ def _credentials(key: Any, token: str) -> Output:
     }
 
 
+def _tagging(p: Params) -> list[str]:
+    return ["sts:TagSession"] if p.get("Tags") or p.get("TransitiveTagKeys") else []
+
+
 @api.operation(
     "sts:AssumeRole",
     resources=_role_resource,
     condition_keys={"sts:TransitiveTagKeys": "TransitiveTagKeys"},
+    also=_tagging,
 )
 def assume_role(sts: Sts, ctx: RequestContext, p: Params) -> Output:
     """Temporary credentials for a role whose trust policy allows the caller."""

@@ -137,3 +137,20 @@ def test_lookup_rules(server: LiveServer, account_id: str) -> None:
         )
     )
     assert [len(p["Events"]) for p in pages] == [2, 1]
+
+
+def test_time_range(server: LiveServer, account_id: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    server.client("iam", account_id).create_group(GroupName="timed")
+    trail = server.client("cloudtrail", account_id)
+    now = datetime.now(UTC)
+    recent = trail.lookup_events(
+        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=5)
+    )
+    assert "CreateGroup" in [e["EventName"] for e in recent["Events"]]
+    old = trail.lookup_events(StartTime=now - timedelta(days=2), EndTime=now - timedelta(days=1))
+    assert old["Events"] == []
+    with pytest.raises(ClientError) as caught:
+        trail.lookup_events(StartTime=now, EndTime=now - timedelta(days=1))
+    assert caught.value.response["Error"]["Code"] == "InvalidTimeRangeException"

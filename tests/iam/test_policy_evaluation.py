@@ -52,6 +52,7 @@ class Case:
     owner: str | None = None
     context: dict[str, list[str]] = field(default_factory=dict)
     reason: str | None = None
+    trust: bool = False
 
 
 FULL = pol(allow("*"))
@@ -611,6 +612,24 @@ CASES = [
 ]
 
 
+CASES.append(
+    Case(
+        "a trust policy must allow even in its own account",
+        "implicitDeny",
+        identity=[FULL],
+        action="sts:AssumeRole",
+        target=f"arn:aws:iam::{A}:role/x",
+        owner=A,
+        resource=pol(
+            {"Effect": "Allow", "Principal": {"AWS": "333333333333"}, "Action": "sts:AssumeRole"},
+            kind=PolicyKind.TRUST,
+        ),
+        trust=True,
+        reason="because no resource-based policy allows the sts:AssumeRole action",
+    )
+)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
 def test_evaluation_rule(case: Case) -> None:
     request = AuthzRequest(case.caller, case.action, case.target, case.owner, case.context)
@@ -620,6 +639,7 @@ def test_evaluation_rule(case: Case) -> None:
         boundary=case.boundary,
         session=case.session,
         scp_levels=case.scps,
+        resource_must_allow=case.trust,
     )
     decision = evaluate(request, policies)
     assert decision.decision == case.expected

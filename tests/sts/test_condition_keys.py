@@ -147,3 +147,68 @@ def test_session_tags_and_transitive_tags(server: LiveServer, account_id: str) -
             TransitiveTagKeys=["missing"],
         )
     assert caught.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_tags_need_sts_tag_session(server: LiveServer, account_id: str) -> None:
+    root = server.client("iam", account_id)
+    root.create_role(
+        RoleName="no-tags",
+        AssumeRolePolicyDocument=policy(
+            {"Effect": "Allow", "Principal": {"AWS": account_id}, "Action": "sts:AssumeRole"}
+        ),
+    )
+    sts = user_client(
+        server,
+        account_id,
+        "tags",
+        policy({"Effect": "Allow", "Action": "sts:*", "Resource": "*"}),
+        "sts",
+    )
+    arn = f"arn:aws:iam::{account_id}:role/no-tags"
+    sts.assume_role(RoleArn=arn, RoleSessionName="untagged")
+    with pytest.raises(ClientError) as caught:
+        sts.assume_role(RoleArn=arn, RoleSessionName="tagged", Tags=[{"Key": "k", "Value": "v"}])
+    assert "sts:TagSession" in caught.value.response["Error"]["Message"]
+
+
+def test_called_via_keys(server: LiveServer, account_id: str) -> None:
+    from datetime import UTC, datetime
+
+    from airlock.core.api import Resource
+    from airlock.core.context import RequestContext, root_principal
+    from airlock.iam.authorizer import Authorizer
+
+    root = server.client("iam", account_id)
+    root.create_user(UserName="via")
+    root.put_user_policy(
+        UserName="via",
+        PolicyName="only-through-cloudformation",
+        PolicyDocument=policy(
+            {
+                "Effect": "Allow",
+                "Action": "iam:CreateRole",
+                "Resource": "*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}
+                },
+            }
+        ),
+    )
+    platform = server.airlock.platform
+    with platform.db.read() as session:
+        from airlock.iam.service import IamService
+
+        user = IamService(session, platform.clock).user(account_id, "via")
+        principal = IamService(session, platform.clock).user_principal(user)
+        base = RequestContext(
+            "r", account_id, "us-east-1", principal, "127.0.0.1", datetime.now(UTC), "iam"
+        )
+        authorizer = Authorizer(session, platform.clock)
+        direct = authorizer.decide(base, "iam:CreateRole", Resource("*"))[1]
+        through = authorizer.decide(
+            RequestContext(**{**base.__dict__, "called_via": ("cloudformation.amazonaws.com",)}),
+            "iam:CreateRole",
+            Resource("*"),
+        )[1]
+        assert (direct.decision, through.decision) == ("implicitDeny", "allowed")
+        assert root_principal(account_id).is_root

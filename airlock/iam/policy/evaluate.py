@@ -60,6 +60,8 @@ class PolicySet:
     session: Sequence[Policy] = ()
     # One list of SCPs per level (root, OUs…, account); None when SCPs do not apply.
     scp_levels: Sequence[Sequence[Policy]] | None = None
+    # A role's trust policy must allow even within its own account.
+    resource_must_allow: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,7 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
         if not sessions:
             return Decision("implicitDeny", f"because no session policy allows the {action} action")
         matched.extend(sessions)
-    if not same_account and not resource_allows:
+    if (not same_account or policies.resource_must_allow) and not resource_allows:
         return Decision(
             "implicitDeny", f"because no resource-based policy allows the {action} action"
         )
