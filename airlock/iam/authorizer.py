@@ -20,7 +20,6 @@ from .policy import AuthzRequest, Caller, Decision, Policy, PolicyKind, PolicySe
 from .policy.document import MalformedPolicyDocument, parse_policy
 from .service import IamService
 
-
 # Actions a role's trust policy decides, in every account.
 TRUST_ACTIONS = {"sts:assumerole", "sts:tagsession", "sts:setsourceidentity"}
 
