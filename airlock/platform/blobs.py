@@ -1,0 +1,119 @@
+"""The blob store: object bytes on disk, written atomically, streamed, verified on read.
+
+Bytes never pass through memory whole: writes consume an iterator of chunks and
+reads yield chunks. A blob is written to a temporary file, fsynced, then renamed
+into place, so a crash leaves either the whole blob or nothing. Its SHA-256 is
+recorded by the caller (in the database) and checked again on every full read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1024 * 1024
+
+
+class CorruptBlob(Exception):
+    """The bytes on disk no longer match the checksum recorded when they were written."""
+
+
+class MissingBlob(Exception):
+    """No blob has this id."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What was written: its id, size and digests (MD5 for S3 ETags, SHA-256 for integrity)."""
+
+    blob_id: str
+    size: int
+    md5: str
+    sha256: str
+    crc32: int
+
+
+class LocalBlobStore:
+    """Blobs as files under a directory (`<state dir>/blobs` by default)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def _path(self, blob_id: str) -> Path:
+        return self.root / blob_id[:2] / blob_id[2:4] / blob_id
+
+    def write(self, chunks: Iterable[bytes]) -> BlobInfo:
+        """Store the bytes of `chunks` as a new blob."""
+        blob_id = uuid.uuid4().hex
+        md5, sha256, crc, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0, 0
+        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+                    md5.update(chunk)
+                    sha256.update(chunk)
+                    crc = zlib.crc32(chunk, crc)
+                    size += len(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            target = self._path(blob_id)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return BlobInfo(blob_id, size, md5.hexdigest(), sha256.hexdigest(), crc)
+
+    def read(
+        self, blob_id: str, *, sha256: str | None = None, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        """Yield the bytes from `start` to `end` (exclusive); a full read checks `sha256`."""
+        path = self._path(blob_id)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError as error:
+            raise MissingBlob(blob_id) from error
+        whole = start == 0 and end is None
+        digest = hashlib.sha256()
+        with handle:
+            handle.seek(start)
+            remaining = None if end is None else max(0, end - start)
+            while remaining is None or remaining > 0:
+                chunk = handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
+                if whole:
+                    digest.update(chunk)
+                yield chunk
+        if whole and sha256 is not None and digest.hexdigest() != sha256:
+            raise CorruptBlob(f"blob {blob_id} does not match its recorded SHA-256")
+
+    def size(self, blob_id: str) -> int:
+        """The blob's size in bytes."""
+        try:
+            return self._path(blob_id).stat().st_size
+        except FileNotFoundError as error:
+            raise MissingBlob(blob_id) from error
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a blob (absent blobs are ignored: deletes are retried after crashes)."""
+        self._path(blob_id).unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
