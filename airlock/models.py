@@ -3,6 +3,7 @@
 from airlock.audit import models as audit_models
 from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
+from airlock.logs import models as logs_models
 from airlock.organizations import models as organizations_models
 from airlock.platform import tasks
 from airlock.platform.db import Base
@@ -13,6 +14,7 @@ __all__ = [
     "audit_models",
     "iam_models",
     "identity_models",
+    "logs_models",
     "metadata",
     "organizations_models",
     "tasks",

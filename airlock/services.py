@@ -7,9 +7,10 @@ from typing import Any
 from airlock.audit import api as cloudtrail_api
 from airlock.core.api import ServiceApi
 from airlock.iam import api as iam_api
+from airlock.logs import api as logs_api
 from airlock.organizations import api as organizations_api
 from airlock.sts import api as sts_api
 
-SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api, sts_api, cloudtrail_api]
+SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api, sts_api, cloudtrail_api, logs_api]
 
 __all__ = ["SERVICES"]

@@ -1,1 +1,6 @@
 """CloudWatch Logs: log groups, streams and events, with filter patterns."""
+
+from .operations import api
+from .service import LogsService
+
+__all__ = ["LogsService", "api"]
