@@ -7,6 +7,7 @@ from airlock.logs import models as logs_models
 from airlock.organizations import models as organizations_models
 from airlock.platform import tasks
 from airlock.platform.db import Base
+from airlock.s3 import models as s3_models
 
 metadata = Base.metadata
 
@@ -17,5 +18,6 @@ __all__ = [
     "logs_models",
     "metadata",
     "organizations_models",
+    "s3_models",
     "tasks",
 ]

@@ -9,8 +9,16 @@ from airlock.core.api import ServiceApi
 from airlock.iam import api as iam_api
 from airlock.logs import api as logs_api
 from airlock.organizations import api as organizations_api
+from airlock.s3 import api as s3_api
 from airlock.sts import api as sts_api
 
-SERVICES: list[ServiceApi[Any]] = [organizations_api, iam_api, sts_api, cloudtrail_api, logs_api]
+SERVICES: list[ServiceApi[Any]] = [
+    organizations_api,
+    iam_api,
+    sts_api,
+    cloudtrail_api,
+    logs_api,
+    s3_api,
+]
 
 __all__ = ["SERVICES"]

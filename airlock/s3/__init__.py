@@ -1,0 +1,6 @@
+"""S3: buckets in one namespace across accounts, shared only by bucket policy."""
+
+from .operations import api
+from .service import S3Service, bucket_arn
+
+__all__ = ["S3Service", "api", "bucket_arn"]

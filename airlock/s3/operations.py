@@ -1,0 +1,131 @@
+"""S3 bucket operations (REST-XML)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from airlock.core.api import Output, Params, Resource, ServiceApi
+from airlock.core.context import RequestContext
+
+from . import errors
+from .service import S3Service, bucket_arn
+
+
+def _factory(platform: Any, session: Session) -> S3Service:
+    return S3Service(session, platform.clock)
+
+
+api: ServiceApi[S3Service] = ServiceApi("s3", _factory)
+
+
+def _bucket_resource(svc: S3Service, ctx: RequestContext, p: Params) -> list[Resource]:
+    """The bucket, owned by its account and governed by its policy."""
+    name = str(p.get("Bucket", ""))
+    bucket = svc.find(name)
+    if bucket is None:
+        return [Resource(bucket_arn(name))]
+    return [Resource(bucket_arn(name), bucket.account_id, policy=bucket.policy)]
+
+
+def _owner(ctx: RequestContext) -> Output:
+    return {"ID": ctx.account_id, "DisplayName": ctx.account_id}
+
+
+@api.operation(
+    "s3:CreateBucket",
+    resources=lambda svc, ctx, p: [Resource(bucket_arn(str(p.get("Bucket", ""))))],
+)
+def create_bucket(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Create a bucket in the caller's region (us-east-1 takes no LocationConstraint)."""
+    wanted = (p.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+    region = wanted or "us-east-1"
+    if (wanted is None and ctx.region != "us-east-1") or (
+        wanted is not None and wanted != ctx.region
+    ):
+        raise errors.IllegalLocationConstraint(
+            f"The {wanted or 'unspecified'} location constraint is incompatible for the region "
+            f"specific endpoint this request was sent to ({ctx.region})."
+        )
+    svc.create(ctx.account_id, region, p["Bucket"])
+    return {"Location": f"/{p['Bucket']}", "BucketArn": bucket_arn(p["Bucket"])}
+
+
+@api.operation("s3:ListBucket", name="HeadBucket", resources=_bucket_resource)
+def head_bucket(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Whether the bucket exists and the caller may use it (S3 authorizes it as ListBucket)."""
+    bucket = svc.bucket(p["Bucket"])
+    return {"BucketRegion": bucket.region, "BucketArn": bucket_arn(bucket.name)}
+
+
+@api.operation("s3:DeleteBucket", resources=_bucket_resource)
+def delete_bucket(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Delete an empty bucket."""
+    svc.delete(p["Bucket"], has_objects=False)
+    return {}
+
+
+@api.operation("s3:ListAllMyBuckets", name="ListBuckets")
+def list_buckets(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """The caller's buckets."""
+    buckets = [
+        {"Name": b.name, "CreationDate": b.created_at, "BucketRegion": b.region}
+        for b in svc.owned(ctx.account_id)
+    ]
+    return {"Buckets": buckets, "Owner": _owner(ctx)}
+
+
+@api.operation("s3:GetBucketLocation", resources=_bucket_resource)
+def get_bucket_location(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """The bucket's region (empty for us-east-1, as S3 answers)."""
+    bucket = svc.bucket(p["Bucket"])
+    return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
+
+
+@api.operation("s3:PutBucketPolicy", resources=_bucket_resource)
+def put_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Set the bucket policy."""
+    policy = p["Policy"]
+    svc.put_policy(p["Bucket"], policy.decode() if isinstance(policy, bytes) else policy)
+    return {}
+
+
+@api.operation("s3:GetBucketPolicy", resources=_bucket_resource)
+def get_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """The bucket policy."""
+    bucket = svc.bucket(p["Bucket"])
+    if bucket.policy is None:
+        raise errors.NoSuchBucketPolicy(BucketName=bucket.name)
+    return {"Policy": bucket.policy}
+
+
+@api.operation("s3:DeleteBucketPolicy", resources=_bucket_resource)
+def delete_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Remove the bucket policy."""
+    svc.bucket(p["Bucket"]).policy = None
+    return {}
+
+
+@api.operation("s3:PutBucketTagging", resources=_bucket_resource)
+def put_bucket_tagging(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Replace the bucket's tags."""
+    svc.set_tags(p["Bucket"], p["Tagging"]["TagSet"])
+    return {}
+
+
+@api.operation("s3:GetBucketTagging", resources=_bucket_resource)
+def get_bucket_tagging(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """The bucket's tags."""
+    svc.bucket(p["Bucket"])
+    tags = svc.tags(p["Bucket"])
+    if not tags:
+        raise errors.NoSuchTagSet(BucketName=p["Bucket"])
+    return {"TagSet": tags}
+
+
+@api.operation("s3:PutBucketTagging", name="DeleteBucketTagging", resources=_bucket_resource)
+def delete_bucket_tagging(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
+    """Remove the bucket's tags (S3 authorizes it as PutBucketTagging)."""
+    svc.set_tags(p["Bucket"], [])
+    return {}

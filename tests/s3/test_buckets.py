@@ -1,0 +1,99 @@
+"""S3 buckets through boto3: one namespace, owners, policies, tags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support import LiveServer
+
+
+@pytest.fixture
+def s3(server: LiveServer, account_id: str) -> Any:
+    return server.client("s3", account_id)
+
+
+def code(caught: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(caught.value.response["Error"]["Code"])
+
+
+def test_bucket_lifecycle(s3: Any, server: LiveServer, account_id: str) -> None:
+    created = s3.create_bucket(Bucket="models-a")
+    assert created["Location"] == "/models-a"
+    s3.head_bucket(Bucket="models-a")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["models-a"]
+    assert s3.get_bucket_location(Bucket="models-a")["LocationConstraint"] is None
+    with pytest.raises(ClientError) as caught:
+        s3.create_bucket(Bucket="models-a")
+    assert code(caught) == "BucketAlreadyOwnedByYou"
+    other = server.client("s3", server.create_account("other"))
+    with pytest.raises(ClientError) as caught:
+        other.create_bucket(Bucket="models-a")
+    assert code(caught) == "BucketAlreadyExists"
+    assert other.list_buckets()["Buckets"] == []
+    for bad in ("AB", "a", "bad..name", "192.168.0.1", "-start"):
+        with pytest.raises(ClientError) as caught:
+            s3.create_bucket(Bucket=bad)
+        assert code(caught) == "InvalidBucketName", bad
+    s3.delete_bucket(Bucket="models-a")
+    with pytest.raises(ClientError) as caught:
+        s3.head_bucket(Bucket="models-a")
+    assert code(caught) == "404"
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_location(Bucket="models-a")
+    assert code(caught) == "NoSuchBucket"
+
+
+def test_bucket_policy_shares_across_accounts(s3: Any, server: LiveServer, account_id: str) -> None:
+    s3.create_bucket(Bucket="shared-models")
+    reader_account = server.create_account("reader")
+    reader = server.client("s3", reader_account)
+    with pytest.raises(ClientError) as caught:
+        reader.get_bucket_location(Bucket="shared-models")
+    assert code(caught) == "AccessDenied"
+    assert (
+        "because no resource-based policy allows the s3:GetBucketLocation action"
+        in (caught.value.response["Error"]["Message"])
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{reader_account}:root"},
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": "arn:aws:s3:::shared-models",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="shared-models", Policy=json.dumps(policy))
+    assert json.loads(s3.get_bucket_policy(Bucket="shared-models")["Policy"]) == policy
+    assert reader.get_bucket_location(Bucket="shared-models")["LocationConstraint"] is None
+    reader.head_bucket(Bucket="shared-models")
+    s3.delete_bucket_policy(Bucket="shared-models")
+    with pytest.raises(ClientError) as caught:
+        reader.get_bucket_location(Bucket="shared-models")
+    assert code(caught) == "AccessDenied"
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_policy(Bucket="shared-models")
+    assert code(caught) == "NoSuchBucketPolicy"
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_policy(
+            Bucket="shared-models", Policy='{"Version": "2012-10-17", "Statement": []}'
+        )
+    assert code(caught) == "MalformedPolicy"
+
+
+def test_bucket_tagging(s3: Any) -> None:
+    s3.create_bucket(Bucket="tagged")
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_tagging(Bucket="tagged")
+    assert code(caught) == "NoSuchTagSet"
+    s3.put_bucket_tagging(Bucket="tagged", Tagging={"TagSet": [{"Key": "stage", "Value": "prod"}]})
+    assert s3.get_bucket_tagging(Bucket="tagged")["TagSet"] == [{"Key": "stage", "Value": "prod"}]
+    s3.delete_bucket_tagging(Bucket="tagged")
+    with pytest.raises(ClientError):
+        s3.get_bucket_tagging(Bucket="tagged")
