@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -100,6 +100,8 @@ class Gateway:
             route = self.directory.route(request, info.service if info else None)
             trace.service = route.api.name
             principal, request = self._authenticate(request, info, route)
+            if route.family == "s3":
+                request = virtual_host_to_path(request, self.platform.settings.host)
             trace.account = principal.account_id
             operation = find_operation(route.model, request)
             trace.operation = operation.name
@@ -236,6 +238,21 @@ class Gateway:
         if route is None:
             return _plain_json_error(error, request_id)
         return serialize_error(route.model, error, request_id, operation)
+
+
+def virtual_host_to_path(request: HttpRequest, host: str) -> HttpRequest:
+    """`Host: bucket.localhost:4716` + `/key` becomes `/bucket/key` (after signature checks).
+
+    boto3 and the aws CLI address buckets virtual-host style when asked to; the
+    bucket is the part of the host name before Airlock's own name.
+    """
+    name = request.host.rsplit(":", 1)[0].lower() if request.host else ""
+    for base in {host.lower(), "localhost"}:
+        if name.endswith("." + base):
+            bucket = name[: -len(base) - 1]
+            path = request.path if request.path.startswith("/") else "/" + request.path
+            return replace(request, path=f"/{bucket}{path}" if path != "/" else f"/{bucket}")
+    return request
 
 
 def _plain_json_error(error: ServiceError, request_id: str) -> HttpResponse:

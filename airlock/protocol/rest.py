@@ -317,6 +317,14 @@ def serialize(operation: Any, output: dict[str, Any], protocol: str) -> tuple[in
                 member, value, protocol, payload_name=member.serialization.get("name", payload)
             ),
         )
+    if operation.name == "GetBucketLocation":
+        # S3's wart: the region is the text of a bare <LocationConstraint> root, and
+        # botocore reads it with a handler of its own.
+        root = ET.Element(
+            "LocationConstraint", {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
+        )
+        root.text = output.get("LocationConstraint") or None
+        return status, headers, to_bytes(root)
     body_members = {
         k: v
         for k, v in output.items()

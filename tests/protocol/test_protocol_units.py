@@ -133,7 +133,7 @@ def test_outputs_parse_in_botocore() -> None:
                 }
             },
         ),
-        ("s3", "GetBucketLocation", {"LocationConstraint": "eu-west-1"}),
+        ("s3", "GetBucketTagging", {"TagSet": [{"Key": "stage", "Value": "prod"}]}),
         (
             "sagemaker-runtime",
             "InvokeEndpoint",

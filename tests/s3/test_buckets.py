@@ -87,6 +87,23 @@ def test_bucket_policy_shares_across_accounts(s3: Any, server: LiveServer, accou
     assert code(caught) == "MalformedPolicy"
 
 
+def test_location_outside_us_east_1(server: LiveServer, account_id: str) -> None:
+    import boto3
+    from botocore.config import Config
+
+    keys = server.root_keys(account_id)
+    eu = boto3.session.Session(
+        aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name="eu-west-1"
+    ).client("s3", endpoint_url=server.url, config=Config(retries={"total_max_attempts": 1}))
+    eu.create_bucket(
+        Bucket="eu-models", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    assert eu.get_bucket_location(Bucket="eu-models")["LocationConstraint"] == "eu-west-1"
+    with pytest.raises(ClientError) as caught:
+        eu.create_bucket(Bucket="eu-models-2")  # no constraint outside us-east-1
+    assert code(caught) == "IllegalLocationConstraintException"
+
+
 def test_bucket_tagging(s3: Any) -> None:
     s3.create_bucket(Bucket="tagged")
     with pytest.raises(ClientError) as caught:
@@ -97,3 +114,22 @@ def test_bucket_tagging(s3: Any) -> None:
     s3.delete_bucket_tagging(Bucket="tagged")
     with pytest.raises(ClientError):
         s3.get_bucket_tagging(Bucket="tagged")
+
+
+def test_virtual_hosted_style_addressing(server: LiveServer, s3: Any, account_id: str) -> None:
+    import httpx
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    s3.create_bucket(Bucket="virtual-models")
+    port = server.settings.port
+    # Signed for the virtual host, sent to the loopback address with that Host header.
+    request = AWSRequest(method="GET", url=f"http://virtual-models.localhost:{port}/?location")
+    S3SigV4Auth(Credentials(*server.root_keys(account_id)), "s3", "us-east-1").add_auth(request)
+    headers = dict(request.headers.items())
+    headers["Host"] = f"virtual-models.localhost:{port}"
+    response = httpx.get(f"http://127.0.0.1:{port}/?location", headers=headers)
+    assert response.status_code == 200, response.text
+    assert b"LocationConstraint" in response.content
+    assert response.headers["x-amz-request-id"]
