@@ -26,6 +26,10 @@ class Settings:
     region: str = DEFAULT_REGION
     # Run controllers (background workers) inside the server process.
     run_controllers: bool = True
+    # Where object bytes live: None for `<state dir>/blobs`, or an S3-compatible
+    # URL `s3://bucket/prefix?endpoint=http://host:port&region=…` (credentials from
+    # the usual AWS environment).
+    blob_url: str | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -58,4 +62,5 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("AIRLOCK_HOST"),
         port=int(port) if port else None,
         region=env.get("AIRLOCK_REGION"),
+        blob_url=env.get("AIRLOCK_BLOB_URL"),
     )

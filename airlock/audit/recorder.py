@@ -41,7 +41,9 @@ def redact(value: Any) -> Any:
         return HIDDEN
     if isinstance(value, datetime):
         return _stamp(value)
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return HIDDEN  # streamed bodies and other non-JSON values are not recorded
 
 
 def _stamp(moment: datetime) -> str:

@@ -1,6 +1,6 @@
 """Authentication: SigV4 signatures, presigned URLs and aws-chunked bodies."""
 
-from .chunked import decode_aws_chunked, verify_checksum
+from .chunked import AwsChunkedDecoder, BadDigest, CheckedBody
 from .errors import AuthError, AuthFailure, Family, auth_error
 from .sigv4 import (
     SignatureInfo,
@@ -14,14 +14,15 @@ from .sigv4 import (
 __all__ = [
     "AuthError",
     "AuthFailure",
+    "AwsChunkedDecoder",
+    "BadDigest",
+    "CheckedBody",
     "Family",
     "SignatureInfo",
     "auth_error",
     "canonical_request",
-    "decode_aws_chunked",
     "parse_signature",
     "signing_key",
     "string_to_sign",
     "verify",
-    "verify_checksum",
 ]

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote
 from airlock.core.http import HttpRequest
 
 from .errors import AuthError, AuthFailure
+from .sigv2 import expires_at, is_v2_query, verify_v2
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -43,6 +44,8 @@ class SignatureInfo:
     presigned: bool
     expires_seconds: int | None
     payload_hash: str
+    # 2 for S3's presigned URLs of signature version 2 (auth.sigv2).
+    version: int = 4
 
     @property
     def scope(self) -> str:
@@ -81,6 +84,22 @@ def parse_signature(request: HttpRequest) -> SignatureInfo | None:
         return _from_header(request, header)
     if "X-Amz-Signature" in query or "X-Amz-Credential" in query:
         return _from_query(request, query)
+    if is_v2_query(query):
+        return SignatureInfo(
+            access_key_id=query["AWSAccessKeyId"],
+            date="",
+            region="",
+            service="s3",
+            signed_headers=(),
+            signature=query["Signature"],
+            request_time=expires_at(query),
+            session_token=query.get("x-amz-security-token")
+            or request.headers.get("x-amz-security-token"),
+            presigned=True,
+            expires_seconds=None,
+            payload_hash=UNSIGNED_PAYLOAD,
+            version=2,
+        )
     return None
 
 
@@ -304,6 +323,9 @@ def verify(
     request: HttpRequest, info: SignatureInfo, secret: str, *, now: datetime, s3: bool
 ) -> None:
     """Raise AuthError unless `info` is a valid, current signature of `request` by `secret`."""
+    if info.version == 2:
+        verify_v2(request, dict(request.query_params()), secret, now)
+        return
     if info.date != info.request_time.strftime("%Y%m%d"):
         raise AuthError(
             AuthFailure.MALFORMED,
@@ -313,16 +335,18 @@ def verify(
     if "host" not in info.signed_headers:
         raise AuthError(AuthFailure.MALFORMED, "The host header must be signed.")
     check_time(info, now)
-    body_hash = hashlib.sha256(request.body).hexdigest()
+    # A streamed body is checked against its hash as it passes (auth.chunked.CheckedBody).
+    body_hash = None if request.streaming else hashlib.sha256(request.body).hexdigest()
     if (
-        _HEX64.fullmatch(info.payload_hash)
+        body_hash is not None
+        and _HEX64.fullmatch(info.payload_hash)
         and not info.presigned
         and not hmac.compare_digest(info.payload_hash, body_hash)
     ):
         raise AuthError(AuthFailure.PAYLOAD_HASH_MISMATCH, "body does not match its hash")
     key = signing_key(secret, info.date, info.region, info.service)
     candidates = [info.payload_hash]
-    if info.presigned and info.payload_hash == UNSIGNED_PAYLOAD:
+    if info.presigned and info.payload_hash == UNSIGNED_PAYLOAD and body_hash is not None:
         candidates.append(body_hash)
     for payload in candidates:
         canonical = canonical_request(request, info, s3=s3, payload_hash=payload)

@@ -40,6 +40,8 @@ Handler = Callable[[S, RequestContext, Params], Output]
 ResourceFinder = Callable[[S, RequestContext, Params], list[Resource]]
 # A controller step: (platform, session, task) -> Done | Again.
 ControllerStep = Callable[[Any, Session, Task], StepResult]
+# A staging step: (platform, ctx, params) -> undo.
+Stage = Callable[[Any, RequestContext, Params], Callable[[], None]]
 
 
 def _no_resources(service: object, ctx: RequestContext, params: Params) -> list[Resource]:
@@ -61,6 +63,21 @@ class OperationSpec(Generic[S]):
     # Further actions the call needs on the same resources, depending on its input
     # (AssumeRole with tags also needs sts:TagSession).
     also: Callable[[Params], list[str]] | None = None
+    # For operations whose input streams (S3 uploads): runs once the caller is
+    # authorized and before the write transaction, outside any transaction, so a
+    # long upload holds no lock. It may replace params (a streamed body by the blob
+    # it was written to) and returns what undoes that if the operation then fails.
+    stage: Stage | None = None
+    # The action instead of `action` when the call names a version (S3's
+    # GetObject with VersionId is authorized as s3:GetObjectVersion).
+    version_action: str | None = None
+
+    def actions(self, params: Params) -> list[str]:
+        """Every action this call needs."""
+        primary = self.action
+        if self.version_action is not None and params.get("VersionId"):
+            primary = self.version_action
+        return [primary, *(self.also(params) if self.also else [])]
 
 
 @dataclass
@@ -92,6 +109,8 @@ class ServiceApi(Generic[S]):
         readonly: bool | None = None,
         condition_keys: Mapping[str, str] | None = None,
         also: Callable[[Params], list[str]] | None = None,
+        stage: Stage | None = None,
+        version_action: str | None = None,
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -109,6 +128,8 @@ class ServiceApi(Generic[S]):
                 readonly=readonly,
                 condition_keys=dict(condition_keys or {}),
                 also=also,
+                stage=stage,
+                version_action=version_action,
             )
             return handler
 

@@ -1,6 +1,7 @@
 """The gateway: one endpoint, every service, one pipeline."""
 
+from airlock.iam.enforce import authorize
+
 from .app import Airlock, create_app
-from .authz import authorize
 
 __all__ = ["Airlock", "authorize", "create_app"]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+import anyio.from_thread
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from airlock.core.api import ServiceApi
@@ -20,6 +21,7 @@ from airlock.core.http import Headers, HttpRequest
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
 from airlock.platform import Platform
+from airlock.platform.blobs import DISCARDED, open_blob_store
 from airlock.platform.clock import Clock, SystemClock
 from airlock.platform.db import Database, migrate
 from airlock.platform.tasks import TASKS_ENQUEUED, Controllers
@@ -32,6 +34,9 @@ log = logging.getLogger("airlock")
 
 FIRST_ACCOUNT_NAME = "management"
 FIRST_ACCOUNT_EMAIL = "management@airlock.local"
+# Bodies larger than this (or of unknown length) stream to the operation in blocks.
+STREAM_ABOVE = 1024 * 1024
+STREAM_BLOCK = 1024 * 1024
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
@@ -51,7 +56,7 @@ class Airlock:
         migrate(db)
         clock = clock or SystemClock()
         controllers = Controllers(db, clock)
-        self.platform = Platform(settings, db, clock, controllers)
+        self.platform = Platform(settings, db, clock, controllers, open_blob_store(settings))
         for api in apis:
             for kind, step in api.steps.items():
                 controllers.register(kind, functools.partial(step, self.platform))
@@ -74,6 +79,8 @@ class Airlock:
     def _after_commit(self, session: Session) -> None:
         if session.info.pop(ACCOUNTS_CHANGED, False):
             refresh_profiles(self.settings, self.platform.db)
+        for blob_id in session.info.pop(DISCARDED, []):
+            self.platform.blobs.delete(blob_id)
         if session.info.pop(TASKS_ENQUEUED, False):
             self.platform.controllers.wake()
 
@@ -91,28 +98,78 @@ class Airlock:
 
     async def endpoint(self, request: Request) -> Response:
         """The one HTTP endpoint every service is served on."""
-        body = await request.body()
         scope = request.scope
         raw_path = scope.get("raw_path") or scope["path"].encode()
         client = request.client
+        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        length = headers.get("content-length")
+        streamed = request.method in ("PUT", "POST") and (
+            length is None or not length.isdigit() or int(length) > STREAM_ABOVE
+        )
         http_request = HttpRequest(
             method=request.method,
             path=raw_path.decode("latin-1").split("?", 1)[0],
             query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=Headers(
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-            ),
-            body=body,
+            headers=headers,
+            body=b"" if streamed else await request.body(),
             source_ip=client.host if client else "127.0.0.1",
+            stream=_blocking_chunks(request) if streamed else None,
         )
         result = await run_in_threadpool(self.gateway.handle, http_request)
-        response = Response(status_code=result.status)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers]
-        if not any(k == b"content-length" for k, _ in raw):
-            raw.append((b"content-length", str(len(result.body)).encode()))
+        response: Response
+        if isinstance(result.body, bytes):
+            response = Response(status_code=result.status)
+            if not any(k == b"content-length" for k, _ in raw):
+                raw.append((b"content-length", str(len(result.body)).encode()))
+            response.body = b"" if request.method == "HEAD" else result.body
+        else:
+            if request.method == "HEAD":
+                _close(result.body)
+                response = Response(status_code=result.status)
+            else:
+                response = StreamingResponse(_closing(result.body), status_code=result.status)
         response.raw_headers = raw
-        response.body = b"" if request.method == "HEAD" else result.body
         return response
+
+
+def _close(chunks: object) -> None:
+    closer = getattr(chunks, "close", None)
+    if closer is not None:
+        closer()
+
+
+async def _closing(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Chunks read in the thread pool; the source is closed however sending ends."""
+    try:
+        async for chunk in iterate_in_threadpool(chunks):
+            yield chunk
+    finally:
+        _close(chunks)
+
+
+def _blocking_chunks(request: Request) -> Iterator[bytes]:
+    """The request body as ~1 MiB chunks for the worker thread that handles the request.
+
+    The body is received on the event loop; the worker asks for each chunk in turn,
+    so a large upload is never held in memory whole.
+    """
+    stream = request.stream()
+
+    async def next_block() -> bytes | None:
+        pieces: list[bytes] = []
+        size = 0
+        while size < STREAM_BLOCK:
+            try:
+                piece = await stream.__anext__()
+            except StopAsyncIteration:
+                break
+            pieces.append(piece)
+            size += len(piece)
+        return b"".join(pieces) if pieces else None
+
+    while (block := anyio.from_thread.run(next_block)) is not None:
+        yield block
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:

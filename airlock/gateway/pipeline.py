@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
 from airlock.audit import record
-from airlock.auth import AuthError, AuthFailure, auth_error, parse_signature, verify
-from airlock.auth.chunked import decode_aws_chunked
-from airlock.core.api import Resource, ServiceApi
+from airlock.auth import (
+    AuthError,
+    AuthFailure,
+    AwsChunkedDecoder,
+    CheckedBody,
+    SignatureInfo,
+    auth_error,
+    parse_signature,
+    verify,
+)
+from airlock.core.api import OperationSpec, Resource, ServiceApi
 from airlock.core.context import Principal, RequestContext
 from airlock.core.errors import (
     InternalFailure,
@@ -24,14 +33,15 @@ from airlock.core.errors import (
 )
 from airlock.core.http import Headers, HttpRequest, HttpResponse
 from airlock.iam.authorizer import request_keys
+from airlock.iam.enforce import authorize
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
 from airlock.protocol import find_operation, parse_request, serialize_error, serialize_response
 
-from .authz import authorize
 from .routing import Route, ServiceDirectory
 
 log = logging.getLogger("airlock.gateway")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class NotImplementedOperation(ServiceError):
@@ -158,16 +168,8 @@ class Gateway:
             raise AuthError(AuthFailure.EXPIRED_TOKEN, info.access_key_id)
         s3 = route.family == "s3"
         verify(request, info, credential.secret_access_key, now=now, s3=s3)
-        if info.payload_hash.startswith("STREAMING-"):
-            body, _ = decode_aws_chunked(request.body, request, info, credential.secret_access_key)
-            request = HttpRequest(
-                request.method,
-                request.path,
-                request.query_string,
-                request.headers,
-                body,
-                request.source_ip,
-            )
+        if s3:
+            request = checked_body(request, info, credential.secret_access_key)
         return credential.principal, request
 
     def _run(
@@ -205,24 +207,21 @@ class Gateway:
                 if route.api.validation_error is None:
                     raise
                 raise route.api.validation_error(error) from error
-            with db.read() if spec.readonly else db.write() as session:
-                service = route.api.factory(self.platform, session)
-                event.resources = spec.resources(service, ctx, event.params)
-                keys = request_keys(event.params, spec.condition_keys)
-                actions = [spec.action, *(spec.also(event.params) if spec.also else [])]
-                for action in actions:
-                    authorize(
-                        session,
-                        self.platform.clock,
-                        ctx,
-                        action,
-                        event.resources,
-                        route.family,
-                        keys,
-                    )
-                output = spec.handler(service, ctx, event.params)
-                if not spec.readonly:  # the event commits with the change it records
-                    event.write(session, ctx, output=output)
+            undo = None
+            if spec.stage is not None:
+                with db.read() as session:  # no byte is stored for a caller who may not
+                    self._authorize(session, route, spec, ctx, event)
+                undo = spec.stage(self.platform, ctx, event.params)
+            try:
+                with db.read() if spec.readonly else db.write() as session:
+                    service = self._authorize(session, route, spec, ctx, event)
+                    output = spec.handler(service, ctx, event.params)
+                    if not spec.readonly:  # the event commits with the change it records
+                        event.write(session, ctx, output=output)
+            except BaseException:
+                if undo is not None:
+                    undo()
+                raise
         except ServiceError as error:
             with db.write() as session:
                 event.write(session, ctx, error=error)
@@ -232,12 +231,58 @@ class Gateway:
                 event.write(session, ctx, output=output)
         return serialize_response(operation, output, request_id)
 
+    def _authorize(
+        self,
+        session: Any,
+        route: Route,
+        spec: OperationSpec[Any],
+        ctx: RequestContext,
+        event: _Event,
+    ) -> Any:
+        """The service object, once the caller may do every action the call needs."""
+        params = event.params or {}
+        service = route.api.factory(self.platform, session)
+        event.resources = spec.resources(service, ctx, params)
+        keys = request_keys(params, spec.condition_keys)
+        for action in spec.actions(params):
+            authorize(
+                session, self.platform.clock, ctx, action, event.resources, route.family, keys
+            )
+        return service
+
     def _error(
         self, route: Route | None, operation: Any, error: ServiceError, request_id: str
     ) -> HttpResponse:
         if route is None:
             return _plain_json_error(error, request_id)
         return serialize_error(route.model, error, request_id, operation)
+
+
+def checked_body(request: HttpRequest, info: SignatureInfo, secret: str) -> HttpRequest:
+    """An S3 request whose body is decoded (aws-chunked) and checked as it is read.
+
+    Checked: chunk signatures, Content-MD5, `x-amz-checksum-*` headers and
+    trailers, and for a streamed body the SHA-256 it was signed with (a body
+    held whole was hashed by `verify` already).
+    """
+    chunked = info.payload_hash.startswith("STREAMING-")
+    declared = "content-md5" in request.headers or any(
+        name.lower().startswith("x-amz-checksum-") for name, _ in request.headers
+    )
+    if not (request.streaming or chunked or declared):
+        return request
+    sha256 = (
+        info.payload_hash
+        if request.streaming
+        and not chunked
+        and not info.presigned
+        and _HEX64.fullmatch(info.payload_hash)
+        else None
+    )
+    source = request.take_stream()
+    decoder = AwsChunkedDecoder(source, request, info, secret) if chunked else None
+    body = CheckedBody(decoder or source, request.headers, sha256=sha256, decoder=decoder)
+    return request.replace(stream=body, body=b"")
 
 
 def virtual_host_to_path(request: HttpRequest, host: str) -> HttpRequest:
@@ -251,7 +296,7 @@ def virtual_host_to_path(request: HttpRequest, host: str) -> HttpRequest:
         if name.endswith("." + base):
             bucket = name[: -len(base) - 1]
             path = request.path if request.path.startswith("/") else "/" + request.path
-            return replace(request, path=f"/{bucket}{path}" if path != "/" else f"/{bucket}")
+            return request.replace(path=f"/{bucket}{path}" if path != "/" else f"/{bucket}")
     return request
 
 

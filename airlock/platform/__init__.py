@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from airlock.platform.blobs import BlobStore
 from airlock.platform.clock import Clock
 from airlock.platform.db import Database
 from airlock.platform.tasks import Controllers
@@ -18,6 +19,7 @@ class Platform:
     db: Database
     clock: Clock
     controllers: Controllers
+    blobs: BlobStore
 
 
 __all__ = ["Platform"]

@@ -16,6 +16,9 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from airlock.settings import Settings
 
 CHUNK = 1024 * 1024
 
@@ -37,6 +40,64 @@ class BlobInfo:
     md5: str
     sha256: str
     crc32: int
+
+
+class BlobStore(Protocol):
+    """Where object bytes live; the database keeps what they mean."""
+
+    def write(self, chunks: Iterable[bytes]) -> BlobInfo:
+        """Store the bytes of `chunks` as a new blob."""
+        ...
+
+    def read(
+        self, blob_id: str, *, sha256: str | None = None, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        """Yield the bytes from `start` to `end` (exclusive); a full read checks `sha256`."""
+        ...
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a blob; absent blobs are ignored."""
+        ...
+
+
+class BlobChunks:
+    """The chunks of an open blob file; closes it when done, closed, or collected."""
+
+    def __init__(
+        self, blob_id: str, handle: BinaryIO, *, sha256: str | None, start: int, end: int | None
+    ) -> None:
+        self._blob_id = blob_id
+        self._handle = handle
+        self._expected = sha256 if start == 0 and end is None else None
+        self._digest = hashlib.sha256()
+        self._remaining = None if end is None else max(0, end - start)
+        handle.seek(start)
+
+    def __iter__(self) -> BlobChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._handle.closed:
+            raise StopIteration
+        want = CHUNK if self._remaining is None else min(CHUNK, self._remaining)
+        chunk = self._handle.read(want) if want else b""
+        if not chunk:
+            self.close()
+            if self._expected is not None and self._digest.hexdigest() != self._expected:
+                raise CorruptBlob(f"blob {self._blob_id} does not match its recorded SHA-256")
+            raise StopIteration
+        if self._remaining is not None:
+            self._remaining -= len(chunk)
+        if self._expected is not None:
+            self._digest.update(chunk)
+        return chunk
+
+    def close(self) -> None:
+        """Release the file."""
+        self._handle.close()
+
+    def __del__(self) -> None:
+        self._handle.close()
 
 
 class LocalBlobStore:
@@ -78,26 +139,11 @@ class LocalBlobStore:
     ) -> Iterator[bytes]:
         """Yield the bytes from `start` to `end` (exclusive); a full read checks `sha256`."""
         path = self._path(blob_id)
-        try:
+        try:  # opened now, so a blob deleted while it is being sent is still sent whole
             handle = path.open("rb")
         except FileNotFoundError as error:
             raise MissingBlob(blob_id) from error
-        whole = start == 0 and end is None
-        digest = hashlib.sha256()
-        with handle:
-            handle.seek(start)
-            remaining = None if end is None else max(0, end - start)
-            while remaining is None or remaining > 0:
-                chunk = handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
-                if not chunk:
-                    break
-                if remaining is not None:
-                    remaining -= len(chunk)
-                if whole:
-                    digest.update(chunk)
-                yield chunk
-        if whole and sha256 is not None and digest.hexdigest() != sha256:
-            raise CorruptBlob(f"blob {blob_id} does not match its recorded SHA-256")
+        return BlobChunks(blob_id, handle, sha256=sha256, start=start, end=end)
 
     def size(self, blob_id: str) -> int:
         """The blob's size in bytes."""
@@ -117,3 +163,20 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name: local files by default, or an S3-compatible service."""
+    if settings.blob_url:
+        from .remote_blobs import RemoteBlobStore
+
+        return RemoteBlobStore.from_url(settings.blob_url)
+    return LocalBlobStore(settings.state_dir / "blobs")
+
+
+DISCARDED = "blobs.discarded"
+
+
+def discard_after_commit(session: Any, blob_ids: Iterable[str]) -> None:
+    """Delete these blobs once the transaction that stopped referencing them commits."""
+    session.info.setdefault(DISCARDED, []).extend(blob_ids)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import replace
 from typing import Any
 
 from airlock.core.errors import (
@@ -88,13 +87,13 @@ def _decompressed(request: HttpRequest) -> HttpRequest:
     encodings = [
         e.strip().lower() for e in (request.headers.get("content-encoding") or "").split(",")
     ]
-    if "gzip" not in encodings or not request.body:
+    if "gzip" not in encodings:
         return request
     try:
         body = gzip.decompress(request.body)
     except (OSError, EOFError) as error:
         raise SerializationError("The body is not valid gzip data.") from error
-    return replace(request, body=body)
+    return request.replace(body=body)
 
 
 def parse_request(

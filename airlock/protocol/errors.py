@@ -67,6 +67,8 @@ def serialize_error(
         )
         headers.add("Content-Type", content_type)
         return HttpResponse(error.http_status, headers, json.dumps(body).encode())
+    if error.http_status == 304:  # Not Modified carries no body
+        return HttpResponse(304, headers, b"")
     headers.add("Content-Type", "text/xml" if protocol == "query" else "application/xml")
     if protocol == "query":
         root = ET.Element("ErrorResponse", {"xmlns": namespace(model)})

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -65,11 +66,18 @@ def _compile(operation: Any) -> Template:
     pattern = pattern[:-1] if pattern.endswith("/") and pattern != "/" else pattern
     if pattern != "/":
         pattern += "/?"
-    required = tuple(
+    required: tuple[tuple[str, str | None], ...] = tuple(
         (key, value if sep else None)
         for key, sep, value in (part.partition("=") for part in query.split("&") if part)
     )
     shape = operation.input_shape
+    # Required query members tell apart operations on one path (S3's UploadPart and
+    # PutObject both PUT /{Bucket}/{Key+}; only UploadPart carries uploadId).
+    required += tuple(
+        (shape.members[name].serialization.get("name", name), None)
+        for name in (shape.required_members if shape is not None else [])
+        if shape.members[name].serialization.get("location") == "querystring"
+    )
     headers = tuple(
         shape.members[name].serialization.get("name", name).lower()
         for name in (shape.required_members if shape is not None else [])
@@ -218,7 +226,10 @@ def parse(
     payload = shape.serialization.get("payload")
     if payload:
         member = shape.members[payload]
-        if member.type_name in ("blob", "string"):
+        streams = member.serialization.get("streaming") or member.metadata.get("streaming")
+        if member.type_name == "blob" and streams and request.streaming:
+            out[payload] = request.take_stream()  # read by the operation, chunk by chunk
+        elif member.type_name in ("blob", "string"):
             if request.body:
                 out[payload] = request.body if member.type_name == "blob" else request.body.decode()
         elif request.body:
@@ -280,11 +291,18 @@ def _header_text(shape: Any, value: Any) -> str:
     return str(value)
 
 
-def serialize(operation: Any, output: dict[str, Any], protocol: str) -> tuple[int, Headers, bytes]:
+# An output key (no member of any shape) by which an operation answers with another
+# status than its model's, e.g. 206 for GetObject with a Range.
+HTTP_STATUS = "@status"
+
+
+def serialize(
+    operation: Any, output: dict[str, Any], protocol: str
+) -> tuple[int, Headers, bytes | Iterator[bytes]]:
     """Status, headers and body of a REST response for `output`."""
     shape = operation.output_shape
     headers = Headers()
-    status = int(operation.http.get("responseCode", 200))
+    status = int(output.get(HTTP_STATUS) or operation.http.get("responseCode", 200))
     if shape is None:
         return status, headers, b""
     for name, member in shape.members.items():
@@ -306,6 +324,8 @@ def serialize(operation: Any, output: dict[str, Any], protocol: str) -> tuple[in
         if value is None:
             return status, headers, b""
         if member.type_name == "blob":
+            if not isinstance(value, str | bytes | bytearray):
+                return status, headers, value  # chunks streamed to the client
             raw = value.encode() if isinstance(value, str) else bytes(value)
             return status, headers, raw
         if member.type_name == "string":

@@ -10,8 +10,10 @@ class S3Error(ClientFault):
 
     default_message = "The request failed."
 
-    def __init__(self, message: str | None = None, **fields: str) -> None:
-        super().__init__(message or self.default_message, fields=fields or None)
+    def __init__(
+        self, message: str | None = None, *, headers: dict[str, str] | None = None, **fields: str
+    ) -> None:
+        super().__init__(message or self.default_message, fields=fields or None, headers=headers)
 
 
 class NoSuchBucket(S3Error):
@@ -83,3 +85,110 @@ class IllegalLocationConstraint(S3Error):
         "The unspecified location constraint is incompatible for the region specific "
         "endpoint this request was sent to."
     )
+
+
+class NoSuchKey(S3Error):
+    """`NoSuchKey` (404)."""
+
+    code, http_status = "NoSuchKey", 404
+    default_message = "The specified key does not exist."
+
+
+class NoSuchVersion(S3Error):
+    """`NoSuchVersion` (404)."""
+
+    code, http_status = "NoSuchVersion", 404
+    default_message = "The specified version does not exist."
+
+
+class MethodNotAllowed(S3Error):
+    """`MethodNotAllowed` (405): e.g. reading a delete marker."""
+
+    code, http_status = "MethodNotAllowed", 405
+    default_message = "The specified method is not allowed against this resource."
+
+
+class InvalidRange(S3Error):
+    """`InvalidRange` (416)."""
+
+    code, http_status = "InvalidRange", 416
+    default_message = "The requested range is not satisfiable"
+
+
+class PreconditionFailed(S3Error):
+    """`PreconditionFailed` (412)."""
+
+    code, http_status = "PreconditionFailed", 412
+    default_message = "At least one of the pre-conditions you specified did not hold"
+
+
+class NotModified(S3Error):
+    """304 Not Modified: sent without a body, as S3 does."""
+
+    code, http_status = "NotModified", 304
+    default_message = "Not Modified"
+
+
+class NoSuchUpload(S3Error):
+    """`NoSuchUpload` (404)."""
+
+    code, http_status = "NoSuchUpload", 404
+    default_message = (
+        "The specified upload does not exist. The upload ID may be invalid, or the upload "
+        "may have been aborted or completed."
+    )
+
+
+class InvalidPart(S3Error):
+    """`InvalidPart` (400)."""
+
+    code = "InvalidPart"
+    default_message = (
+        "One or more of the specified parts could not be found.  The part may not have been "
+        "uploaded, or the specified entity tag may not match the part's entity tag."
+    )
+
+
+class InvalidPartOrder(S3Error):
+    """`InvalidPartOrder` (400)."""
+
+    code = "InvalidPartOrder"
+    default_message = (
+        "The list of parts was not in ascending order. Parts must be ordered by part number."
+    )
+
+
+class EntityTooSmall(S3Error):
+    """`EntityTooSmall` (400)."""
+
+    code = "EntityTooSmall"
+    default_message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class EntityTooLarge(S3Error):
+    """`EntityTooLarge` (400)."""
+
+    code = "EntityTooLarge"
+    default_message = "Your proposed upload exceeds the maximum allowed size"
+
+
+class InvalidArgument(S3Error):
+    """`InvalidArgument` (400)."""
+
+    code = "InvalidArgument"
+    default_message = "Invalid Argument"
+
+
+class MalformedXML(S3Error):
+    """`MalformedXML` (400)."""
+
+    code = "MalformedXML"
+    default_message = (
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )
+
+
+class InvalidRequest(S3Error):
+    """`InvalidRequest` (400)."""
+
+    code = "InvalidRequest"

@@ -8,16 +8,25 @@ from sqlalchemy.orm import Session
 
 from airlock.core.api import Output, Params, Resource, ServiceApi
 from airlock.core.context import RequestContext
+from airlock.core.errors import ServiceError, ValidationError
 
 from . import errors
 from .service import S3Service, bucket_arn
 
 
 def _factory(platform: Any, session: Session) -> S3Service:
-    return S3Service(session, platform.clock)
+    return S3Service(session, platform.clock, platform.blobs)
 
 
-api: ServiceApi[S3Service] = ServiceApi("s3", _factory)
+def _invalid_input(error: ValidationError) -> ServiceError:
+    """S3 has no ValidationException: a bad document is MalformedXML, a bad header or
+    query value InvalidArgument."""
+    if any("." in problem.member for problem in error.problems):
+        return errors.MalformedXML()
+    return errors.InvalidArgument(error.message)
+
+
+api: ServiceApi[S3Service] = ServiceApi("s3", _factory, validation_error=_invalid_input)
 
 
 def _bucket_resource(svc: S3Service, ctx: RequestContext, p: Params) -> list[Resource]:
@@ -62,7 +71,7 @@ def head_bucket(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
 @api.operation("s3:DeleteBucket", resources=_bucket_resource)
 def delete_bucket(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     """Delete an empty bucket."""
-    svc.delete(p["Bucket"], has_objects=False)
+    svc.delete(p["Bucket"])
     return {}
 
 

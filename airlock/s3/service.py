@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from airlock.iam.policy import MalformedPolicyDocument, PolicyKind, parse_policy
+from airlock.platform.blobs import BlobStore
 from airlock.platform.clock import Clock
 
 from . import errors
-from .models import Bucket, BucketTag
+from .models import Bucket, BucketTag, MultipartUpload
+from .objects import S3Objects
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -39,9 +41,11 @@ def bucket_arn(name: str) -> str:
 class S3Service:
     """Buckets for callers in one transaction."""
 
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: Session, clock: Clock, blobs: BlobStore) -> None:
         self.session = session
         self.clock = clock
+        self.blobs = blobs
+        self.objects = S3Objects(session, clock)
 
     def find(self, name: str) -> Bucket | None:
         """A bucket of any account."""
@@ -75,10 +79,13 @@ class S3Service:
             select(Bucket).where(Bucket.account_id == account_id).order_by(Bucket.name)
         ).all()
 
-    def delete(self, name: str, has_objects: bool) -> None:
-        """Delete an empty bucket."""
+    def delete(self, name: str) -> None:
+        """Delete an empty bucket (no versions, no delete markers, no uploads in progress)."""
         bucket = self.bucket(name)
-        if has_objects:
+        uploads = self.session.scalar(
+            select(func.count()).select_from(MultipartUpload).where(MultipartUpload.bucket == name)
+        )
+        if self.objects.count(name) or uploads:
             raise errors.BucketNotEmpty(BucketName=name)
         self.session.execute(delete(BucketTag).where(BucketTag.bucket == name))
         self.session.delete(bucket)

@@ -20,12 +20,18 @@ from airlock.auth import (
     AuthError,
     AuthFailure,
     auth_error,
-    decode_aws_chunked,
     parse_signature,
     verify,
 )
-from airlock.auth.chunked import SIGNED, SIGNED_TRAILER, BadDigest, crc32c
-from airlock.auth.sigv4 import sign, signing_key
+from airlock.auth.checksums import crc32c
+from airlock.auth.chunked import (
+    SIGNED,
+    SIGNED_TRAILER,
+    AwsChunkedDecoder,
+    BadDigest,
+    CheckedBody,
+)
+from airlock.auth.sigv4 import SignatureInfo, sign, signing_key
 from airlock.core.http import Headers, HttpRequest
 
 KEY, SECRET, TOKEN = "AKIAAIRLOCKTEST00001", "s" * 40, None
@@ -240,6 +246,7 @@ def _signed_chunked(payload: bytes, chunk: int, *, trailer: bool) -> tuple[HttpR
             "x-amz-content-sha256": mode,
             "Content-Encoding": "aws-chunked",
             "x-amz-decoded-content-length": str(len(payload)),
+            **({"x-amz-trailer": "x-amz-checksum-crc32"} if trailer else {}),
         },
     )
     SigV4Auth(Credentials(KEY, SECRET), "s3", "us-east-1").add_auth(request)
@@ -282,6 +289,16 @@ def _signed_chunked(payload: bytes, chunk: int, *, trailer: bool) -> tuple[HttpR
         )
     signed = received(request)
     return HttpRequest(signed.method, signed.path, signed.query_string, signed.headers, body), mode
+
+
+def decode_aws_chunked(
+    body: bytes, request: HttpRequest, info: SignatureInfo, secret: str
+) -> tuple[bytes, dict[str, str]]:
+    """Decode and check a body that arrives in odd-sized pieces, as off a socket."""
+    pieces = [body[i : i + 777] for i in range(0, len(body), 777)]
+    decoder = AwsChunkedDecoder(pieces, request, info, secret)
+    checked = CheckedBody(decoder, request.headers, decoder=decoder)
+    return b"".join(checked), decoder.trailers
 
 
 @pytest.mark.parametrize("trailer", [False, True])

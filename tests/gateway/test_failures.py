@@ -52,7 +52,7 @@ def call(gateway: Gateway, keys: tuple[str, str]) -> tuple[int, dict[str, Any], 
     SigV4Auth(Credentials(*keys), "organizations", "us-east-1").add_auth(request)
     headers = Headers([*request.headers.items(), ("Host", "127.0.0.1:4716")])
     response = gateway.handle(HttpRequest("POST", "/", "", headers, b"{}"))
-    return response.status, json.loads(response.body), response.headers
+    return response.status, json.loads(response.data), response.headers
 
 
 def test_unexpected_exception_is_internal_failure(

@@ -14,6 +14,7 @@ from airlock.core.context import RequestContext, root_principal
 from airlock.identity import IdentityService
 from airlock.organizations import CREATE_ACCOUNT_TASK, OrganizationsService, create_account_step
 from airlock.platform import Platform
+from airlock.platform.blobs import open_blob_store
 from airlock.platform.clock import ManualClock
 from airlock.platform.db import Database, migrate
 from airlock.platform.tasks import Again, Controllers, Done, Task, enqueue
@@ -28,7 +29,7 @@ def store(tmp_path: Path, database_url: str | None) -> Iterator[Platform]:
     db = Database(settings.resolved_database_url)
     migrate(db)
     clock = ManualClock()
-    platform = Platform(settings, db, clock, Controllers(db, clock))
+    platform = Platform(settings, db, clock, Controllers(db, clock), open_blob_store(settings))
     with db.write() as session:  # the seed data every start writes (AWS managed policies)
         for api in SERVICES:
             if api.bootstrap is not None:

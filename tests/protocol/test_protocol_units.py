@@ -210,7 +210,7 @@ def test_validation_error_code_per_protocol() -> None:
     assert b"<Code>ValidationError</Code>" in query.body
     assert query.status == 400
     rpc = serialize_error(load_service_model("sagemaker"), error, "rid")
-    assert json.loads(rpc.body)["__type"] == "ValidationException"
+    assert json.loads(rpc.data)["__type"] == "ValidationException"
     assert rpc.headers.get("x-amzn-ErrorType") == "ValidationException"
 
 
@@ -220,7 +220,7 @@ def test_error_fields_reach_botocore() -> None:
         "bad", code="InvalidInputException", http_status=400, fields={"Reason": "INVALID_ENUM"}
     )
     response = serialize_error(model, error, "rid")
-    body = json.loads(response.body)
+    body = json.loads(response.data)
     assert body == {"__type": "InvalidInputException", "Message": "bad", "Reason": "INVALID_ENUM"}
 
 

@@ -1,4 +1,9 @@
-"""The authorization point: one decision before every operation body."""
+"""The enforcement point: allow, or raise AccessDenied as AWS words it.
+
+The gateway calls it before every operation body; services call it when an
+operation touches a second resource (CopyObject's source) or acts for a principal
+(a training job reading its data with its role).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,12 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
+from airlock.auth.errors import Family
 from airlock.core.api import Resource
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
 from airlock.iam.authorizer import Authorizer
 from airlock.platform.clock import Clock
-
-from .routing import Family
 
 
 class AccessDenied(ServiceError):
