@@ -128,12 +128,17 @@ def free_socket() -> socket.socket:
 
 @contextmanager
 def live_server(
-    state_dir: Path, database_url: str | None = None, clock: Clock | None = None
+    state_dir: Path,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    blob_url: str | None = None,
 ) -> Iterator[LiveServer]:
     """Start a server on the state dir (and database), stop it afterwards."""
     sock = free_socket()
     port = sock.getsockname()[1]
-    settings = Settings(state_dir=state_dir, database_url=database_url, port=port)
+    settings = Settings(
+        state_dir=state_dir, database_url=database_url, port=port, blob_url=blob_url
+    )
     server = LiveServer(settings, sock, clock)
     try:
         yield server

@@ -106,6 +106,14 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         (root / "tmp").mkdir(parents=True, exist_ok=True)
+        for stale in (root / "tmp").iterdir():  # writes a crash cut short
+            stale.unlink(missing_ok=True)
+
+    def blob_ids(self) -> Iterator[str]:
+        """Every stored blob's id."""
+        for path in self.root.glob("??/??/*"):
+            if path.is_file():
+                yield path.name
 
     def _path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id

@@ -79,7 +79,12 @@ def _stage_body(platform: Any, ctx: RequestContext, p: Params) -> Any:
 @api.operation("s3:PutObject", resources=_object, stage=_stage_body)
 def put_object(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     """Store an object (a new version in a versioned bucket)."""
-    staged: Staged = p[STAGED]
+    bucket, row = store(svc, p, p[STAGED])
+    return {"ETag": row.etag, **version_out(bucket, row.version_id), **checksum_out(row.checksums)}
+
+
+def store(svc: S3Service, p: Params, staged: Staged) -> tuple[Bucket, ObjectVersion]:
+    """Record staged bytes as the new current version of `p["Key"]` in `p["Bucket"]`."""
     bucket = svc.bucket(p["Bucket"])
     row = svc.objects.put(
         bucket,
@@ -92,7 +97,7 @@ def put_object(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
         metadata=dict(p.get("Metadata") or {}),
         checksums=staged.checksums,
     )
-    return {"ETag": row.etag, **version_out(bucket, row.version_id), **checksum_out(row.checksums)}
+    return bucket, row
 
 
 def describe(bucket: Bucket, row: ObjectVersion, p: Params) -> Output:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airlock.core.api import Output, Params, Resource, ServiceApi
@@ -11,7 +13,10 @@ from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError, ValidationError
 
 from . import errors
+from .models import ObjectVersion, UploadPart
 from .service import S3Service, bucket_arn
+
+log = logging.getLogger("airlock.s3")
 
 
 def _factory(platform: Any, session: Session) -> S3Service:
@@ -26,7 +31,24 @@ def _invalid_input(error: ValidationError) -> ServiceError:
     return errors.InvalidArgument(error.message)
 
 
-api: ServiceApi[S3Service] = ServiceApi("s3", _factory, validation_error=_invalid_input)
+def _sweep_orphans(platform: Any, session: Session) -> None:
+    """At start-up, delete blobs no row refers to (left by a crash mid-upload or mid-delete)."""
+    listing = getattr(platform.blobs, "blob_ids", None)
+    if listing is None:
+        return
+    referenced = set(session.scalars(select(UploadPart.blob_id)))
+    for segments in session.scalars(select(ObjectVersion.segments)):
+        referenced.update(segment[0] for segment in segments)
+    orphans = [blob_id for blob_id in listing() if blob_id not in referenced]
+    for blob_id in orphans:
+        platform.blobs.delete(blob_id)
+    if orphans:
+        log.info("deleted %d blobs no object refers to", len(orphans))
+
+
+api: ServiceApi[S3Service] = ServiceApi(
+    "s3", _factory, validation_error=_invalid_input, bootstrap=_sweep_orphans
+)
 
 
 def _bucket_resource(svc: S3Service, ctx: RequestContext, p: Params) -> list[Resource]:
