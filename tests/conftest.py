@@ -43,6 +43,13 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def server_on_each_database(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
+    """A live server on SQLite, and again on PostgreSQL (for services' store tests)."""
+    with live_server(tmp_path / "state", database_url) as live:
+        yield live
+
+
+@pytest.fixture
 def region(server: LiveServer) -> str:
     """The server's default region."""
     return server.settings.region

@@ -21,7 +21,7 @@ from airlock.settings import DEFAULT_PORT
 
 from .coverage import coverage
 from .explain import ExplainError, explain
-from .options import DatabaseUrl, Host, Port, Region, StateDir, make_settings
+from .options import BlobUrl, DatabaseUrl, Host, Port, Region, StateDir, make_settings
 
 app = typer.Typer(
     help="Airlock: multi-account ML model deployment on your machine, over the AWS APIs.",
@@ -40,9 +40,10 @@ def server(
     port: Port = None,
     database_url: DatabaseUrl = None,
     region: Region = None,
+    blob_url: BlobUrl = None,
 ) -> None:
     """Run the Airlock server in the foreground (Ctrl-C stops it cleanly)."""
-    settings = make_settings(state_dir, host, port, database_url, region)
+    settings = make_settings(state_dir, host, port, database_url, region, blob_url)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

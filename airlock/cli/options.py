@@ -30,6 +30,15 @@ DatabaseUrl = Annotated[
 Region = Annotated[
     str | None, typer.Option("--region", help="Default region [env: AIRLOCK_REGION]")
 ]
+BlobUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--blob-url",
+        help="Where object bytes live: default <state dir>/blobs, or "
+        "s3://BUCKET/PREFIX?endpoint=URL&region=NAME for an S3-compatible service "
+        "[env: AIRLOCK_BLOB_URL]",
+    ),
+]
 
 
 def make_settings(
@@ -38,8 +47,14 @@ def make_settings(
     port: int | None = None,
     database_url: str | None = None,
     region: str | None = None,
+    blob_url: str | None = None,
 ) -> Settings:
     """Flags over environment variables over defaults."""
     return settings_from_env().with_overrides(
-        state_dir=state_dir, host=host, port=port, database_url=database_url, region=region
+        state_dir=state_dir,
+        host=host,
+        port=port,
+        database_url=database_url,
+        region=region,
+        blob_url=blob_url,
     )

@@ -99,6 +99,9 @@ class ServiceApi(Generic[S]):
     # Run at every start-up inside one write transaction (seed data such as
     # AWS managed policies); must be idempotent.
     bootstrap: Callable[[Any, Session], None] | None = None
+    # Run when the server starts, before it serves a request (recovery work that
+    # must not race live requests, so never from a CLI command that opens the store).
+    on_start: Callable[[Any], None] | None = None
 
     def operation(
         self,

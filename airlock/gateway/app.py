@@ -85,7 +85,10 @@ class Airlock:
             self.platform.controllers.wake()
 
     def start(self) -> None:
-        """Start background work (controllers)."""
+        """Recover what a crash left, then start background work (controllers)."""
+        for api in self.apis:
+            if api.on_start is not None:
+                api.on_start(self.platform)
         if self.settings.run_controllers:
             self.platform.controllers.start()
         log.info("Airlock serving %s", self.settings.endpoint_url)

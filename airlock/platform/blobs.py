@@ -105,9 +105,12 @@ class LocalBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        (root / "tmp").mkdir(parents=True, exist_ok=True)
-        for stale in (root / "tmp").iterdir():  # writes a crash cut short
-            stale.unlink(missing_ok=True)
+
+    def clear_unfinished(self) -> None:
+        """Remove writes a crash cut short (only while no write can be in progress)."""
+        if (self.root / "tmp").is_dir():
+            for stale in (self.root / "tmp").iterdir():
+                stale.unlink(missing_ok=True)
 
     def blob_ids(self) -> Iterator[str]:
         """Every stored blob's id."""
@@ -122,6 +125,7 @@ class LocalBlobStore:
         """Store the bytes of `chunks` as a new blob."""
         blob_id = uuid.uuid4().hex
         md5, sha256, crc, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0, 0
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp")
         try:
             with os.fdopen(fd, "wb") as handle:

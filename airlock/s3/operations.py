@@ -31,14 +31,16 @@ def _invalid_input(error: ValidationError) -> ServiceError:
     return errors.InvalidArgument(error.message)
 
 
-def _sweep_orphans(platform: Any, session: Session) -> None:
+def _sweep_orphans(platform: Any) -> None:
     """At start-up, delete blobs no row refers to (left by a crash mid-upload or mid-delete)."""
     listing = getattr(platform.blobs, "blob_ids", None)
     if listing is None:
         return
-    referenced = set(session.scalars(select(UploadPart.blob_id)))
-    for segments in session.scalars(select(ObjectVersion.segments)):
-        referenced.update(segment[0] for segment in segments)
+    platform.blobs.clear_unfinished()
+    with platform.db.read() as session:
+        referenced = set(session.scalars(select(UploadPart.blob_id)))
+        for segments in session.scalars(select(ObjectVersion.segments)):
+            referenced.update(segment[0] for segment in segments)
     orphans = [blob_id for blob_id in listing() if blob_id not in referenced]
     for blob_id in orphans:
         platform.blobs.delete(blob_id)
@@ -47,7 +49,7 @@ def _sweep_orphans(platform: Any, session: Session) -> None:
 
 
 api: ServiceApi[S3Service] = ServiceApi(
-    "s3", _factory, validation_error=_invalid_input, bootstrap=_sweep_orphans
+    "s3", _factory, validation_error=_invalid_input, on_start=_sweep_orphans
 )
 
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.support import LiveServer, live_server
+from tests.support import LiveServer
 
 
 @pytest.fixture
-def server(tmp_path: Path, database_url: str | None) -> Iterator[LiveServer]:
-    """A live server on each database backend."""
-    with live_server(tmp_path / "state", database_url) as live:
-        yield live
+def server(server_on_each_database: LiveServer) -> LiveServer:
+    """This package's tests run on each database backend."""
+    return server_on_each_database
