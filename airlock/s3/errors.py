@@ -192,3 +192,10 @@ class InvalidRequest(S3Error):
     """`InvalidRequest` (400)."""
 
     code = "InvalidRequest"
+
+
+class KeyTooLong(S3Error):
+    """`KeyTooLongError` (400): keys are at most 1024 bytes of UTF-8."""
+
+    code = "KeyTooLongError"
+    default_message = "Your key is too long"

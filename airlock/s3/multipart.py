@@ -19,6 +19,7 @@ from .object_operations import (
     STAGED,
     _bucket_or_missing,
     _object,
+    check_key,
     checksum_out,
     read_source,
     stored_headers,
@@ -48,6 +49,7 @@ def _owner(bucket: Bucket) -> Output:
 @api.operation("s3:PutObject", name="CreateMultipartUpload", resources=_object)
 def create_multipart_upload(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     """Start an upload whose parts come in separate calls."""
+    check_key(p["Key"])
     bucket = svc.bucket(p["Bucket"])
     upload = MultipartUpload(
         upload_id=secrets.token_urlsafe(48),

@@ -62,7 +62,20 @@ def stored_headers(p: Params) -> dict[str, str]:
     return kept
 
 
-def _bucket_or_missing(platform: Any, name: str) -> None:
+MAX_KEY_BYTES = 1024
+
+
+def check_key(key: str) -> None:
+    """KeyTooLongError for keys over S3's 1024 bytes."""
+    size = len(key.encode())
+    if size > MAX_KEY_BYTES:
+        raise errors.KeyTooLong(MaxSizeAllowed=str(MAX_KEY_BYTES), Size=str(size))
+
+
+def _bucket_or_missing(platform: Any, name: str, key: str | None = None) -> None:
+    """Refuse an upload before reading its body: the key is too long or the bucket missing."""
+    if key is not None:
+        check_key(key)
     with platform.db.read() as session:
         if S3Service(session, platform.clock, platform.blobs).find(name) is None:
             raise errors.NoSuchBucket(BucketName=name)
@@ -70,7 +83,7 @@ def _bucket_or_missing(platform: Any, name: str) -> None:
 
 def _stage_body(platform: Any, ctx: RequestContext, p: Params) -> Any:
     """Stream the upload into the blob store before the transaction that records it."""
-    _bucket_or_missing(platform, p["Bucket"])
+    _bucket_or_missing(platform, p["Bucket"], p["Key"])
     staged = stage(platform.blobs, p.pop("Body", None))
     p[STAGED] = staged
     return lambda: platform.blobs.delete(staged.blob.blob_id)
@@ -258,7 +271,7 @@ def read_source(
 
 def _stage_copy(platform: Any, ctx: RequestContext, p: Params) -> Any:
     """Copy the source's bytes to a new blob (the caller may read it: checked here)."""
-    _bucket_or_missing(platform, p["Bucket"])
+    _bucket_or_missing(platform, p["Bucket"], p["Key"])
     source, source_bucket = read_source(platform, ctx, p["CopySource"], p)
     same = (source_bucket.name, source.key) == (p["Bucket"], p["Key"])
     if same and p.get("MetadataDirective", "COPY") == "COPY" and not p.get("VersionId"):

@@ -70,6 +70,9 @@ def test_missing_bucket_and_empty_object(s3: Any) -> None:
     with pytest.raises(ClientError) as caught:
         s3.put_object(Bucket="nope-bucket", Key="k", Body=b"x")
     assert error(caught) == ("NoSuchBucket", "The specified bucket does not exist", 404)
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket="data", Key="k" * 1025, Body=b"x")
+    assert error(caught) == ("KeyTooLongError", "Your key is too long", 400)
     s3.put_object(Bucket="data", Key="empty", Body=b"")
     got = s3.get_object(Bucket="data", Key="empty")
     assert got["Body"].read() == b""
