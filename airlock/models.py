@@ -1,6 +1,7 @@
 """Every table of every service, gathered for migrations."""
 
 from airlock.audit import models as audit_models
+from airlock.events import models as events_models
 from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
 from airlock.logs import models as logs_models
@@ -13,6 +14,7 @@ metadata = Base.metadata
 
 __all__ = [
     "audit_models",
+    "events_models",
     "iam_models",
     "identity_models",
     "logs_models",

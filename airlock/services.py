@@ -6,6 +6,7 @@ from typing import Any
 
 from airlock.audit import api as cloudtrail_api
 from airlock.core.api import ServiceApi
+from airlock.events import api as events_api
 from airlock.iam import api as iam_api
 from airlock.logs import api as logs_api
 from airlock.organizations import api as organizations_api
@@ -19,6 +20,7 @@ SERVICES: list[ServiceApi[Any]] = [
     cloudtrail_api,
     logs_api,
     s3_api,
+    events_api,
 ]
 
 __all__ = ["SERVICES"]

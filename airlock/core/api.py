@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,20 @@ Handler = Callable[[S, RequestContext, Params], Output]
 ResourceFinder = Callable[[S, RequestContext, Params], list[Resource]]
 # A controller step: (platform, session, task) -> Done | Again.
 ControllerStep = Callable[[Any, Session, Task], StepResult]
+
+
+class Worker(Protocol):
+    """A service's background worker."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self) -> None: ...
+
+
+# In a session's info: work for the services' workers was committed.
+WAKE_WORKERS = "airlock.wake_workers"
 # A staging step: (platform, ctx, params) -> undo.
 Stage = Callable[[Any, RequestContext, Params], Callable[[], None]]
 
@@ -102,6 +116,9 @@ class ServiceApi(Generic[S]):
     # Run when the server starts, before it serves a request (recovery work that
     # must not race live requests, so never from a CLI command that opens the store).
     on_start: Callable[[Any], None] | None = None
+    # A background worker (start/stop/wake) the server runs while it serves, woken
+    # after every commit that set WAKE_WORKERS in the session's info.
+    worker: Callable[[Any], Worker] | None = None
 
     def operation(
         self,

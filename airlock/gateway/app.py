@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from airlock.core.api import ServiceApi
+from airlock.core.api import WAKE_WORKERS, ServiceApi
 from airlock.core.http import Headers, HttpRequest
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
@@ -62,6 +62,7 @@ class Airlock:
                 controllers.register(kind, functools.partial(step, self.platform))
         db.on_commit(self._after_commit)
         self.apis = apis
+        self.workers = [api.worker(self.platform) for api in apis if api.worker is not None]
         self.bootstrap()
         refresh_profiles(settings, db)
         self.gateway = Gateway(self.platform, apis)
@@ -81,6 +82,9 @@ class Airlock:
             refresh_profiles(self.settings, self.platform.db)
         for blob_id in session.info.pop(DISCARDED, []):
             self.platform.blobs.delete(blob_id)
+        if session.info.pop(WAKE_WORKERS, False):
+            for worker in self.workers:
+                worker.wake()
         if session.info.pop(TASKS_ENQUEUED, False):
             self.platform.controllers.wake()
 
@@ -91,11 +95,15 @@ class Airlock:
                 api.on_start(self.platform)
         if self.settings.run_controllers:
             self.platform.controllers.start()
+            for worker in self.workers:
+                worker.start()
         log.info("Airlock serving %s", self.settings.endpoint_url)
 
     def stop(self) -> None:
         """Stop background work and release the database."""
         self.platform.controllers.stop()
+        for worker in self.workers:
+            worker.stop()
         self.platform.db.dispose()
         log.info("Airlock stopped")
 

@@ -61,6 +61,11 @@ def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# In a session's info: the transaction may not write (services that create things
+# lazily, such as an account's default event bus, answer without storing them).
+READ_ONLY = "airlock.read_only"
+
+
 class Database:
     """Engine plus session factories for read and write transactions."""
 
@@ -92,6 +97,7 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A read-only transaction (never committed; a write inside it is a bug and fails)."""
         with self._read() as session, session.begin():
+            session.info[READ_ONLY] = True
             event.listen(session, "before_flush", _refuse_flush)
             yield session
             session.rollback()
