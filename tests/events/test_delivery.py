@@ -61,10 +61,12 @@ def test_rule_to_log_group_with_transformer(server: LiveServer) -> None:
     )
     event_id = put(events, {"status": "Approved", "model": "iris", "version": 3})
     put(events, {"status": "Rejected", "model": "iris", "version": 4})
-    messages = wait_for(
-        lambda: (m := log_messages(logs, "/airlock/approvals")) and len(m) >= 2 and m,
-        what="two deliveries to the log group",
-    )
+
+    def both() -> list[str] | None:
+        found = log_messages(logs, "/airlock/approvals")
+        return found if len(found) >= 2 else None
+
+    messages = wait_for(both, what="two deliveries to the log group")
     documents = sorted((json.loads(m) for m in messages), key=lambda d: "text" in d)
     assert documents[0]["id"] == event_id
     assert documents[0]["detail"] == {"status": "Approved", "model": "iris", "version": 3}
