@@ -36,8 +36,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
-    """Serve on a free loopback port while the block runs."""
+def receiver(port: int = 0) -> Iterator[Receiver]:
+    """Serve on a loopback port (a free one by default) while the block runs."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -59,7 +59,8 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ThreadingHTTPServer.allow_reuse_address = True
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
