@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
+import httpx
 import psycopg
 import uvicorn
 from botocore.config import Config
@@ -175,3 +179,40 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextmanager
+def server_process(state: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`airlock server` as a process of its own (for crash tests and fair benchmarks)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRLOCK_"))}
+    binary = Path(sys.executable).parent / "airlock"
+    process = subprocess.Popen(
+        [str(binary), "server", "--state-dir", str(state), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def ready() -> bool:
+        assert process.poll() is None, "the server process exited"
+        try:  # an answer from Airlock itself (a bare connect can reach a self-connected socket)
+            answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+        except httpx.HTTPError:
+            return False
+        return "x-amzn-requestid" in answer.headers
+
+    try:
+        wait_for(ready, what="the server process to listen")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def profile_keys(state: Path, profile: str = "default") -> tuple[str, str]:
+    """The access key pair of a profile in a state dir's credentials file."""
+    credentials = configparser.ConfigParser()
+    credentials.read(state / "aws" / "credentials")
+    section = credentials[profile]
+    return section["aws_access_key_id"], section["aws_secret_access_key"]

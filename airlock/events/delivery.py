@@ -32,7 +32,7 @@ from .targets import Attempt, DeliveryFailure, Throttled, kind_for, write_log_li
 log = logging.getLogger("airlock.events")
 
 THREADS = 16
-PER_TARGET = 4
+PER_TARGET = 8
 LEASE = timedelta(seconds=120)
 IDLE_WAIT_SECONDS = 1.0
 DEFAULT_RETRIES = 185
@@ -93,15 +93,16 @@ class DeliveryWorker:
             self._wake.clear()
             try:
                 self.fire_schedules()
-                claimed = self._claim()
+                claimed, busy = self._claim()
             except Exception:
                 log.exception("delivery loop failed; retrying")
-                claimed = []
+                claimed, busy = [], True
             for attempt in claimed:
                 assert self._pool is not None
                 self._pool.submit(self._run, attempt)
             if not claimed:
-                self._wake.wait(self._idle_wait())
+                # Every due delivery waits for a free slot: a finishing one wakes the loop.
+                self._wake.wait(IDLE_WAIT_SECONDS if busy else self._idle_wait())
 
     def _idle_wait(self) -> float:
         with self.platform.db.read() as session:
@@ -116,13 +117,16 @@ class DeliveryWorker:
         wait = (due - self.platform.clock.now()).total_seconds()
         return float(max(0.01, min(IDLE_WAIT_SECONDS, wait)))
 
-    def _claim(self) -> list[Attempt]:
-        """Lease due deliveries, keeping each target under its in-flight cap."""
+    def _claim(self) -> tuple[list[Attempt], bool]:
+        """Lease due deliveries, keeping each target under its in-flight cap.
+
+        Also says whether due deliveries were left for want of a free slot.
+        """
         now = self.platform.clock.now()
         with self._lock:
             free = THREADS - sum(self._in_flight.values())
         if free <= 0:
-            return []
+            return [], True
         attempts: list[Attempt] = []
         with self.platform.db.write() as session:
             rows = session.execute(
@@ -136,11 +140,14 @@ class DeliveryWorker:
                 .order_by(Delivery.due_at, Delivery.id)
                 .limit(free * 4)
             ).all()
+            busy = False
             with self._lock:
                 for delivery, envelope in rows:
                     if len(attempts) >= free:
+                        busy = True
                         break
                     if self._in_flight[delivery.target_arn] >= PER_TARGET:
+                        busy = True
                         continue
                     self._in_flight[delivery.target_arn] += 1
                     delivery.leased_until = now + LEASE
@@ -153,7 +160,7 @@ class DeliveryWorker:
                             rule_arn=delivery.rule_arn,
                         )
                     )
-        return attempts
+        return attempts, busy
 
     def _run(self, attempt: Attempt) -> None:
         try:
@@ -251,6 +258,16 @@ class DeliveryWorker:
         """Fire every scheduled rule that is due; how many fired."""
         now = self.platform.clock.now()
         fired = 0
+        with self.platform.db.read() as session:  # most loops find nothing due
+            if (
+                session.scalar(
+                    select(Rule.id)
+                    .where(Rule.next_fire_at.is_not(None), Rule.next_fire_at <= now)
+                    .limit(1)
+                )
+                is None
+            ):
+                return 0
         with self.platform.db.write() as session:
             due = session.execute(
                 select(Rule, EventBus)

@@ -63,6 +63,7 @@ class EventsService:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+        self._pattern_rules: dict[int, Sequence[Rule]] = {}
 
     # Buses ---------------------------------------------------------------------------
 
@@ -259,13 +260,15 @@ class EventsService:
         self.session.add(event)
         self.session.flush()
         flat = flatten(envelope)
-        rules = self.session.scalars(
-            select(Rule).where(
-                Rule.bus_id == bus.id,
-                Rule.state.in_(ENABLED_STATES),
-                Rule.event_pattern.is_not(None),
-            )
-        ).all()
+        rules = self._pattern_rules.get(bus.id)
+        if rules is None:  # once per bus and transaction: a PutEvents call has up to 10 entries
+            rules = self._pattern_rules[bus.id] = self.session.scalars(
+                select(Rule).where(
+                    Rule.bus_id == bus.id,
+                    Rule.state.in_(ENABLED_STATES),
+                    Rule.event_pattern.is_not(None),
+                )
+            ).all()
         for rule in rules:
             assert rule.event_pattern is not None
             if compiled(rule.event_pattern).matches(flat, flat=True):

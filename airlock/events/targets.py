@@ -252,6 +252,9 @@ class ApiDestinationTarget:
 
     def __init__(self) -> None:
         self.limiter = RateLimiter()
+        # One pooled client for every delivery thread (a client per call would rebuild
+        # its TLS context and open a new connection each time).
+        self.http = httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, follow_redirects=False)
 
     def accepts(self, arn: str) -> bool:
         return arn.startswith("arn:aws:events:") and ":api-destination/" in arn
@@ -270,13 +273,12 @@ class ApiDestinationTarget:
             )
         self.limiter.take(attempt.target["Arn"], call.rate_limit)
         try:
-            answer = httpx.request(
+            answer = self.http.request(
                 call.method,
                 call.url,
                 params=call.query,
                 headers={"Content-Type": "application/json; charset=utf-8", **call.headers},
                 content=attempt.payload.encode(),
-                timeout=HTTP_TIMEOUT_SECONDS,
             )
         except httpx.HTTPError as error:
             raise DeliveryFailure(f"{type(error).__name__}: {error}", retryable=True) from error

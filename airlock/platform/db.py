@@ -7,7 +7,9 @@ exception rolls it back, so a rejected call changes no state.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -84,13 +86,20 @@ class Database:
         else:
             self.engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         writer: Engine = self.engine.execution_options(airlock_write=True)
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        )
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that may write; committed on success, rolled back on error."""
-        with self._write() as session, session.begin():
+        """A transaction that may write; committed on success, rolled back on error.
+
+        On SQLite, writers of this process queue on a lock instead of on SQLite's
+        busy handler, which sleeps in growing steps (up to 100 ms) while it waits.
+        """
+        with self._writers, self._write() as session, session.begin():
             yield session
 
     @contextmanager

@@ -2,64 +2,26 @@
 
 from __future__ import annotations
 
-import configparser
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 
 from tests.events.receiver import receiver
-from tests.support import free_socket, wait_for
-
-BIN = Path(sys.executable).parent
-
-
-@contextmanager
-def server_process(state: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRLOCK_"))}
-    process = subprocess.Popen(
-        [str(BIN / "airlock"), "server", "--state-dir", str(state), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def ready() -> bool:
-        assert process.poll() is None, "the server exited"
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return True
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(ready, what="the server process to listen")
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+from tests.support import free_socket, profile_keys, server_process, wait_for
 
 
 def client(state: Path, port: int, service: str) -> Any:
-    credentials = configparser.ConfigParser()
-    credentials.read(state / "aws" / "credentials")
-    section = credentials["default"]
+    access_key, secret = profile_keys(state)
     return boto3.client(
         service,
         endpoint_url=f"http://127.0.0.1:{port}",
         region_name="us-east-1",
-        aws_access_key_id=section["aws_access_key_id"],
-        aws_secret_access_key=section["aws_secret_access_key"],
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret,
     )
 
 
