@@ -9,6 +9,7 @@ from airlock.organizations import models as organizations_models
 from airlock.platform import tasks
 from airlock.platform.db import Base
 from airlock.s3 import models as s3_models
+from airlock.sagemaker import models as sagemaker_models
 
 metadata = Base.metadata
 
@@ -21,5 +22,6 @@ __all__ = [
     "metadata",
     "organizations_models",
     "s3_models",
+    "sagemaker_models",
     "tasks",
 ]

@@ -11,6 +11,7 @@ from airlock.iam import api as iam_api
 from airlock.logs import api as logs_api
 from airlock.organizations import api as organizations_api
 from airlock.s3 import api as s3_api
+from airlock.sagemaker import api as sagemaker_api
 from airlock.sts import api as sts_api
 
 SERVICES: list[ServiceApi[Any]] = [
@@ -21,6 +22,7 @@ SERVICES: list[ServiceApi[Any]] = [
     logs_api,
     s3_api,
     events_api,
+    sagemaker_api,
 ]
 
 __all__ = ["SERVICES"]

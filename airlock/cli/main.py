@@ -21,6 +21,7 @@ from airlock.settings import DEFAULT_PORT
 
 from .coverage import coverage
 from .explain import ExplainError, explain
+from .history import HistoryError, approval_history
 from .options import BlobUrl, DatabaseUrl, Host, Port, Region, StateDir, make_settings
 
 app = typer.Typer(
@@ -30,6 +31,8 @@ app = typer.Typer(
 )
 accounts_app = typer.Typer(help="Accounts and their root credentials.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 console = Console()
 
 
@@ -180,6 +183,29 @@ def explain_command(
         instance.stop()
     for line in lines:
         typer.echo(line)
+
+
+@models_app.command("history")
+def models_history(
+    group: Annotated[str, typer.Argument(help="Model package group name")],
+    version: Annotated[int | None, typer.Argument(help="One version only")] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="Profile (account) that owns the group")
+    ] = "default",
+    state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Every approval change of a group's versions: who, when, from, to, why."""
+    settings = make_settings(state_dir, database_url=database_url)
+    instance = Airlock(settings)
+    try:
+        table = approval_history(instance, profile, group, version)
+    except HistoryError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    finally:
+        instance.stop()
+    console.print(table)
 
 
 @app.command()

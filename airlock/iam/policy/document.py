@@ -199,7 +199,10 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
     if effect not in ("Allow", "Deny"):
         raise MalformedPolicyDocument(f"Invalid effect: {effect}")
     sid = raw.get("Sid")
-    if sid is not None and (not isinstance(sid, str) or not re.fullmatch(r"[A-Za-z0-9 ]*", sid)):
+    # IAM wants alphanumeric Sids; services' resource policies take any string
+    # (EventBridge's PutPermission makes Sids such as "data-science").
+    sid_pattern = r".*" if kind is PolicyKind.RESOURCE else r"[A-Za-z0-9 ]*"
+    if sid is not None and (not isinstance(sid, str) or not re.fullmatch(sid_pattern, sid)):
         raise MalformedPolicyDocument("Statement IDs (SID) must be alpha-numeric.")
     if "Action" in raw and "NotAction" in raw:
         raise _syntax()
