@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from airlock.core.api import Output, Params, Resource, ServiceApi
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
+from airlock.core.tags import arn_exists, arn_resource, upsert_tags
 
 from . import errors
 from .models import EventBus, EventsTag, Rule, Target
@@ -455,28 +456,18 @@ def put_events(svc: EventsService, ctx: RequestContext, p: Params) -> Output:
 
 
 def _tag(svc: EventsService, arn: str, tags: list[dict[str, str]]) -> None:
-    for tag in tags:
-        row = svc.session.get(EventsTag, (arn, tag["Key"]))
-        if row is None:
-            svc.session.add(EventsTag(resource_arn=arn, key=tag["Key"], value=tag["Value"]))
-        else:
-            row.value = tag["Value"]
-    svc.session.flush()
+    upsert_tags(svc.session, EventsTag, arn, tags)
 
 
 def _resource_arn(svc: EventsService, ctx: RequestContext, p: Params) -> list[Resource]:
-    arn = str(p.get("ResourceARN", ""))
-    parts = arn.split(":")
-    return [Resource(arn, parts[4] if len(parts) > 4 else None)]
+    return [arn_resource(str(p.get("ResourceARN", "")))]
 
 
 def _known(svc: EventsService, arn: str) -> None:
     from .models import ApiDestination, Connection
 
-    for model in (EventBus, Rule, Connection, ApiDestination):
-        if svc.session.scalars(select(model).where(model.arn == arn)).first() is not None:
-            return
-    raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
+    if not arn_exists(svc.session, (EventBus, Rule, Connection, ApiDestination), arn):
+        raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
 
 
 @api.operation("events:TagResource", resources=_resource_arn)

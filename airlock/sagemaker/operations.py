@@ -11,6 +11,7 @@ from airlock.core.api import Output, Params, Resource, ServiceApi
 from airlock.core.context import RequestContext
 from airlock.core.errors import ValidationError
 from airlock.core.paging import paginate
+from airlock.core.tags import arn_exists, arn_resource, upsert_tags
 from airlock.iam.authorizer import Authorizer
 from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
 
@@ -434,26 +435,16 @@ def delete_model_package(svc: Registry, ctx: RequestContext, p: Params) -> Outpu
 
 
 def _tag(svc: Registry, arn: str, tags: list[dict[str, str]]) -> None:
-    for tag in tags:
-        row = svc.session.get(SageMakerTag, (arn, tag["Key"]))
-        if row is None:
-            svc.session.add(SageMakerTag(resource_arn=arn, key=tag["Key"], value=tag["Value"]))
-        else:
-            row.value = tag["Value"]
-    svc.session.flush()
+    upsert_tags(svc.session, SageMakerTag, arn, tags)
 
 
 def _tagged(svc: Registry, ctx: RequestContext, p: Params) -> list[Resource]:
-    arn = str(p.get("ResourceArn", ""))
-    parts = arn.split(":")
-    return [Resource(arn, parts[4] if len(parts) > 4 else None)]
+    return [arn_resource(str(p.get("ResourceArn", "")))]
 
 
 def _known(svc: Registry, arn: str) -> None:
-    for model in (ModelPackageGroup, ModelPackage):
-        if svc.session.scalars(select(model).where(model.arn == arn.lower())).first():
-            return
-    raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
+    if not arn_exists(svc.session, (ModelPackageGroup, ModelPackage), arn.lower()):
+        raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
 
 
 @api.operation("sagemaker:AddTags", resources=_tagged)
