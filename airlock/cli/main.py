@@ -20,6 +20,7 @@ from airlock.services import SERVICES
 from airlock.settings import DEFAULT_PORT
 
 from .coverage import coverage
+from .deadletters import DeadLetterError, failed_deliveries
 from .explain import ExplainError, explain
 from .history import HistoryError, approval_history
 from .options import BlobUrl, DatabaseUrl, Host, Port, Region, StateDir, make_settings
@@ -33,6 +34,8 @@ accounts_app = typer.Typer(help="Accounts and their root credentials.", no_args_
 app.add_typer(accounts_app, name="accounts")
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+events_app = typer.Typer(help="EventBridge deliveries.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 console = Console()
 
 
@@ -201,6 +204,28 @@ def models_history(
     try:
         table = approval_history(instance, profile, group, version)
     except HistoryError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    finally:
+        instance.stop()
+    console.print(table)
+
+
+@events_app.command("failed")
+def events_failed(
+    profile: Annotated[
+        str, typer.Option("--profile", help="Profile (account) whose rules to show")
+    ] = "default",
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first")] = 50,
+    state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Deliveries that gave up (retries spent or a permanent error), with the reason."""
+    settings = make_settings(state_dir, database_url=database_url)
+    instance = Airlock(settings)
+    try:
+        table = failed_deliveries(instance, profile, limit)
+    except DeadLetterError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
     finally:

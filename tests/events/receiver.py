@@ -28,6 +28,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     # Statuses to answer with, in turn; the last one repeats.
     statuses: list[int] = field(default_factory=lambda: [200])
+    # A slow endpoint: how long each answer is held back (it never times out a caller).
+    hold: threading.Event | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_status(self) -> int:
@@ -50,6 +52,8 @@ def receiver(port: int = 0) -> Iterator[Receiver]:
                         "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
                     )
                 )
+            if state.hold is not None:
+                state.hold.wait(timeout=60)
             status = state.next_status()
             self.send_response(status)
             self.send_header("Content-Length", "2")

@@ -66,3 +66,51 @@ def test_killed_server_delivers_after_restart(tmp_path: Path) -> None:
         delivered = json.loads(endpoint.requests[0].body)
         assert delivered["id"] == event_id
         assert endpoint.requests[0].headers["k"] == "v"
+
+
+def test_failed_deliveries_on_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from airlock.cli.main import app
+    from tests.support import live_server
+
+    state = tmp_path / "state"
+    refused = free_socket()
+    dead_port = refused.getsockname()[1]
+    refused.close()
+    with live_server(state) as server:
+        events = server.client("events")
+        connection = events.create_connection(
+            Name="c",
+            AuthorizationType="API_KEY",
+            AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}},
+        )
+        destination = events.create_api_destination(
+            Name="d",
+            ConnectionArn=connection["ConnectionArn"],
+            InvocationEndpoint=f"http://127.0.0.1:{dead_port}/",
+            HttpMethod="POST",
+        )
+        events.put_rule(Name="doomed", EventPattern=json.dumps({"source": ["ml"]}))
+        events.put_targets(
+            Rule="doomed",
+            Targets=[
+                {
+                    "Id": "d",
+                    "Arn": destination["ApiDestinationArn"],
+                    "RetryPolicy": {"MaximumRetryAttempts": 0},
+                }
+            ],
+        )
+        answer = events.put_events(Entries=[{"Source": "ml", "DetailType": "t", "Detail": "{}"}])
+        event_id = answer["Entries"][0]["EventId"]
+        runner = CliRunner()
+
+        def listed() -> str | None:
+            result = runner.invoke(
+                app, ["events", "failed", "--state-dir", str(state)], env={"COLUMNS": "300"}
+            )
+            return result.output if event_id in result.output else None
+
+        output = wait_for(listed, what="the failed delivery in the table")
+    assert "doomed" in output and "RetriesExhausted: ConnectError" in output

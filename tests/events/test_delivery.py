@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from typing import Any
 
 from tests.events.receiver import receiver
@@ -217,3 +218,111 @@ def test_failing_destination_is_retried_then_dead_lettered(server: LiveServer) -
             "RetriesExhausted",
             3,
         )
+
+
+def test_a_stuck_target_does_not_hold_up_the_others(server: LiveServer) -> None:
+    events, logs = server.client("events"), server.client("logs")
+    account = server.first_account_id()
+    logs.create_log_group(logGroupName="/fast")
+    with receiver() as stuck:
+        stuck.hold = threading.Event()  # every request to it hangs until released
+        connection = events.create_connection(
+            Name="c",
+            AuthorizationType="API_KEY",
+            AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}},
+        )
+        destination = events.create_api_destination(
+            Name="stuck",
+            ConnectionArn=connection["ConnectionArn"],
+            InvocationEndpoint=stuck.url,
+            HttpMethod="POST",
+        )
+        events.put_rule(Name="both", EventPattern=json.dumps({"source": ["ml.registry"]}))
+        events.put_targets(
+            Rule="both",
+            Targets=[
+                {"Id": "stuck", "Arn": destination["ApiDestinationArn"]},
+                {"Id": "fast", "Arn": f"arn:aws:logs:us-east-1:{account}:log-group:/fast"},
+            ],
+        )
+        for n in range(20):
+            put(events, {"n": n})
+
+        def all_fast() -> list[str] | None:
+            found = log_messages(logs, "/fast")
+            return found if len(found) == 20 else None
+
+        wait_for(all_fast, what="every delivery to the healthy target")
+        assert len(stuck.requests) < 20, "the stuck target is still working through its share"
+        stuck.hold.set()
+
+        def caught_up() -> bool:  # at least once: a timed-out request may come again
+            return len({json.loads(r.body)["id"] for r in list(stuck.requests)}) == 20
+
+        wait_for(caught_up, timeout=60, what="the stuck target to catch up")
+
+
+def test_cross_account_bus_target_with_a_role(server: LiveServer) -> None:
+    source_account = server.first_account_id()
+    staging_account = server.create_account("staging")
+    staging_bus = f"arn:aws:events:us-east-1:{staging_account}:event-bus/default"
+    iam = server.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="Forwarder", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName="Forwarder",
+        PolicyName="put",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "events:PutEvents", "Resource": staging_bus}
+                ],
+            }
+        ),
+    )
+    staging = server.client("events", staging_account)
+    staging_logs = server.client("logs", staging_account)
+    staging_logs.create_log_group(logGroupName="/in")
+    staging.put_rule(Name="in", EventPattern=json.dumps({"source": ["ml.registry"]}))
+    staging.put_targets(
+        Rule="in",
+        Targets=[{"Id": "log", "Arn": f"arn:aws:logs:us-east-1:{staging_account}:log-group:/in"}],
+    )
+    staging.put_permission(
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "forwarder-role-only",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": role["Role"]["Arn"]},
+                        "Action": "events:PutEvents",
+                        "Resource": staging_bus,
+                    }
+                ],
+            }
+        )
+    )
+    events = server.client("events")
+    events.put_rule(Name="fwd", EventPattern=json.dumps({"source": ["ml.registry"]}))
+    events.put_targets(Rule="fwd", Targets=[{"Id": "bus", "Arn": staging_bus}])
+    without_role = put(events, {"n": 1})
+    reason = wait_for(lambda: _failed(server, without_role), what="the refusal")
+    assert "AccessDenied" in reason and f"arn:aws:iam::{source_account}:root" in reason
+    events.put_targets(
+        Rule="fwd", Targets=[{"Id": "bus", "Arn": staging_bus, "RoleArn": role["Role"]["Arn"]}]
+    )
+    with_role = put(events, {"n": 2})
+    messages = wait_for(lambda: log_messages(staging_logs, "/in"), what="the forward")
+    assert [json.loads(m)["id"] for m in messages] == [with_role]
