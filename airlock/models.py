@@ -10,6 +10,7 @@ from airlock.platform import tasks
 from airlock.platform.db import Base
 from airlock.s3 import models as s3_models
 from airlock.sagemaker import models as sagemaker_models
+from airlock.sagemaker.training import models as training_models
 
 metadata = Base.metadata
 
@@ -24,4 +25,5 @@ __all__ = [
     "s3_models",
     "sagemaker_models",
     "tasks",
+    "training_models",
 ]

@@ -24,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from airlock.platform.loop import BackgroundLoop
+
 from .models import Delivery, Event, EventBus, Rule
 from .schedule import InvalidSchedule, parse_schedule
 from .service import ENABLED_STATES, EventsService, new_event
@@ -45,22 +47,20 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2.0 ** max(0, attempts - 1)))
 
 
-class DeliveryWorker:
+class DeliveryWorker(BackgroundLoop):
     """Delivers pending events and fires scheduled rules, in background threads."""
 
+    name = "airlock-events"
+
     def __init__(self, platform: Any) -> None:
+        super().__init__()
         self.platform = platform
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._in_flight: Counter[str] = Counter()
 
-    def start(self) -> None:
-        """Start delivering (releases leases a previous process held)."""
-        if self._thread is not None:
-            return
+    def on_start(self) -> None:
+        """Release leases a previous process held; start the delivery threads."""
         with self.platform.db.write() as session:
             for delivery in session.scalars(
                 select(Delivery).where(
@@ -68,41 +68,24 @@ class DeliveryWorker:
                 )
             ):
                 delivery.leased_until = None
-        self._stop.clear()
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="airlock-delivery")
-        self._thread = threading.Thread(target=self._loop, name="airlock-events", daemon=True)
-        self._thread.start()
 
-    def stop(self) -> None:
-        """Stop and wait for deliveries in progress."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+    def on_stop(self) -> None:
+        """Wait for deliveries in progress."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def wake(self) -> None:
-        """New deliveries may be due."""
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.fire_schedules()
-                claimed, busy = self._claim()
-            except Exception:
-                log.exception("delivery loop failed; retrying")
-                claimed, busy = [], True
-            for attempt in claimed:
-                assert self._pool is not None
-                self._pool.submit(self._run, attempt)
-            if not claimed:
-                # Every due delivery waits for a free slot: a finishing one wakes the loop.
-                self._wake.wait(IDLE_WAIT_SECONDS if busy else self._idle_wait())
+    def tick(self) -> float:
+        self.fire_schedules()
+        claimed, busy = self._claim()
+        for attempt in claimed:
+            assert self._pool is not None
+            self._pool.submit(self._run, attempt)
+        if claimed:
+            return 0.0
+        # Every due delivery waits for a free slot: a finishing one wakes the loop.
+        return IDLE_WAIT_SECONDS if busy else self._idle_wait()
 
     def _idle_wait(self) -> float:
         with self.platform.db.read() as session:
@@ -170,7 +153,7 @@ class DeliveryWorker:
         finally:
             with self._lock:
                 self._in_flight[attempt.target["Arn"]] -= 1
-            self._wake.set()
+            self.wake()
 
     def deliver(self, attempt: Attempt) -> None:
         """One attempt, then its outcome recorded."""

@@ -2,5 +2,6 @@
 
 from .operations import api
 from .registry import Registry
+from .training import operations as training_operations
 
-__all__ = ["Registry", "api"]
+__all__ = ["Registry", "api", "training_operations"]

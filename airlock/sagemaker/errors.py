@@ -27,3 +27,9 @@ class ResourceLimitExceeded(ClientFault):
     """`ResourceLimitExceeded`."""
 
     code = "ResourceLimitExceeded"
+
+
+class ResourceInUse(ClientFault):
+    """`ResourceInUse`."""
+
+    code = "ResourceInUse"

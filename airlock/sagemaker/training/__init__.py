@@ -1,0 +1,1 @@
+"""SageMaker training jobs: SageMaker's container contract, run as local processes."""

@@ -1,0 +1,387 @@
+"""The training runner: each job as its own process, through SageMaker's statuses.
+
+Starting (the role is assumed as sagemaker.amazonaws.com) → Downloading (channels
+read from S3 with that role) → Training (the program, its output streamed to
+CloudWatch Logs) → Uploading (`model.tar.gz` written with the role) → Completed;
+or Failed with a FailureReason, or Stopped (StopTrainingJob, MaxRuntimeInSeconds).
+A job that was running when the server died runs again from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import tarfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from airlock.logs.service import LogsService
+from airlock.platform.loop import BackgroundLoop
+from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url, parse_s3_url
+from airlock.sts import ServiceAccessDenied, assume_role_for_service
+
+from . import contract
+from .images import UnknownImage, runtime_for
+from .models import TrainingJob
+
+log = logging.getLogger("airlock.training")
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+POLL_SECONDS = 0.2
+DEFAULT_MAX_RUNTIME = 86400
+MESSAGES = {
+    "Starting": "Preparing the instances for training",
+    "Downloading": "Downloading input data",
+    "Training": "Training image download completed. Training in progress.",
+    "Uploading": "Uploading generated training model",
+    "Completed": "Training job completed",
+    "Failed": "Training job failed",
+    "Stopping": "Stopping the training job",
+    "Stopped": "Training job stopped",
+    "MaxRuntimeExceeded": "Training job stopped: MaxRuntimeInSeconds was reached",
+}
+# The built-in algorithm's per-round line: [3]#011train-merror:0.02#011validation-merror:0.04
+_ROUND = re.compile(r"^\[\d+\](?:#011|\t)(.*)$")
+
+
+class JobFailure(Exception):
+    """The job cannot go on; the message is its FailureReason."""
+
+
+class Interrupted(Exception):
+    """The server is stopping: the job stays InProgress and runs again on the next start."""
+
+
+class Stopped(Exception):
+    """The job was stopped (`secondary` says why)."""
+
+    def __init__(self, secondary: str) -> None:
+        super().__init__(secondary)
+        self.secondary = secondary
+
+
+def metrics_from_line(line: str, definitions: list[dict[str, str]]) -> dict[str, float]:
+    """Metric values a log line reports: MetricDefinitions regexes, and the built-in's rounds."""
+    found: dict[str, float] = {}
+    for definition in definitions:
+        match = re.search(definition["Regex"], line)
+        if match and match.groups():
+            try:
+                found[definition["Name"]] = float(match.group(1))
+            except ValueError:
+                continue
+    rounds = _ROUND.match(line)
+    if rounds:
+        for item in re.split(r"#011|\t", rounds.group(1)):
+            name, _, value = item.partition(":")
+            data, _, metric = name.partition("-")
+            try:
+                found.setdefault(f"{data}:{metric}", float(value))
+            except ValueError:
+                continue
+    return found
+
+
+class TrainingRunner(BackgroundLoop):
+    """Runs InProgress training jobs, each in a thread that owns its process."""
+
+    name = "airlock-training"
+
+    def __init__(self, platform: Any) -> None:
+        super().__init__()
+        self.platform = platform
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+
+    def tick(self) -> float:
+        with self.platform.db.read() as session:
+            due = session.scalars(
+                select(TrainingJob.id).where(TrainingJob.status.in_(("InProgress", "Stopping")))
+            ).all()
+        for job_id in due:
+            with self._lock:
+                if job_id in self._running:
+                    continue
+                self._running.add(job_id)
+            threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
+        return 1.0
+
+    def _run(self, job_id: int) -> None:
+        try:
+            Job(self.platform, job_id, self.stopping).run()
+        except Exception:
+            log.exception("training job %d crashed", job_id)
+        finally:
+            with self._lock:
+                self._running.discard(job_id)
+
+
+class Job:
+    """One run of one training job."""
+
+    def __init__(self, platform: Any, job_id: int, shutdown: threading.Event) -> None:
+        self.platform = platform
+        self.job_id = job_id
+        self.shutdown = shutdown
+        with platform.db.write() as session:
+            job = session.get(TrainingJob, job_id)
+            assert job is not None
+            job.runs += 1
+            self.spec = dict(job.spec)
+            self.name, self.account, self.region = job.name, job.account_id, job.region
+            self.stopping = job.status == "Stopping"
+        self.ml = platform.settings.state_dir / "jobs" / "training" / self.account / self.name
+        self.stream = f"{self.name}/{contract.HOST}-{int(time.time())}"
+        self.metrics: dict[str, tuple[float, datetime]] = {}
+
+    # Status ------------------------------------------------------------------------------
+
+    def _transition(self, secondary: str, status: str | None = None, **changes: Any) -> None:
+        now = self.platform.clock.now()
+        with self.platform.db.write() as session:
+            job = session.get(TrainingJob, self.job_id)
+            assert job is not None
+            transitions = [dict(t) for t in job.transitions]
+            if transitions and "EndTime" not in transitions[-1]:
+                transitions[-1]["EndTime"] = now.isoformat()
+            if secondary not in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded") or (
+                not transitions or transitions[-1]["Status"] != secondary
+            ):
+                transitions.append(
+                    {
+                        "Status": secondary,
+                        "StartTime": now.isoformat(),
+                        "StatusMessage": MESSAGES[secondary],
+                    }
+                )
+            if secondary in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
+                transitions[-1]["EndTime"] = now.isoformat()
+            job.transitions = transitions
+            job.secondary_status = secondary
+            if status is not None:
+                job.status = status
+            for key, value in changes.items():
+                setattr(job, key, value)
+            job.modified_at = now
+
+    def _stop_requested(self) -> bool:
+        with self.platform.db.read() as session:
+            job = session.get(TrainingJob, self.job_id)
+            return job is None or job.stop_requested
+
+    # Run -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        started = self.platform.clock.now()
+        try:
+            if self.stopping:
+                raise Stopped("Stopped")
+            self._transition("Starting", started_at=started)
+            runtime = self._runtime()
+            access = self._access()
+            self._transition("Downloading")
+            contract.prepare(self.ml, self.spec)
+            self._download(access)
+            self._transition("Training")
+            self._train(runtime)
+            self._transition("Uploading")
+            artifact = self._upload(access)
+            self._transition(
+                "Completed",
+                "Completed",
+                ended_at=self.platform.clock.now(),
+                model_artifacts=artifact,
+                final_metrics=self._final_metrics(),
+            )
+        except JobFailure as failure:
+            self._log([f"Training job failed: {failure}"])
+            self._transition(
+                "Failed",
+                "Failed",
+                ended_at=self.platform.clock.now(),
+                failure_reason=str(failure),
+                final_metrics=self._final_metrics(),
+            )
+        except Interrupted:
+            log.info("training job %s interrupted by shutdown; it runs again on restart", self.name)
+        except Stopped as stopped:
+            self._transition(
+                stopped.secondary,
+                "Stopped",
+                ended_at=self.platform.clock.now(),
+                final_metrics=self._final_metrics(),
+            )
+
+    def _runtime(self) -> Any:
+        algorithm = self.spec.get("AlgorithmSpecification") or {}
+        image = algorithm.get("TrainingImage") or ""
+        try:
+            return runtime_for(image, self.spec.get("HyperParameters") or {})
+        except UnknownImage as error:
+            raise JobFailure(str(error)) from error
+
+    def _access(self) -> ObjectAccess:
+        with self.platform.db.read() as session:
+            try:
+                principal = assume_role_for_service(
+                    session,
+                    self.platform.clock,
+                    service_principal="sagemaker.amazonaws.com",
+                    role_arn=self.spec["RoleArn"],
+                    session_name="SageMaker",
+                    source_account=self.account,
+                    source_arn=f"arn:aws:sagemaker:{self.region}:{self.account}:training-job/{self.name.lower()}",
+                )
+            except ServiceAccessDenied as error:
+                raise JobFailure(
+                    f"ClientError: SageMaker could not assume the role {self.spec['RoleArn']}: "
+                    f"{error.message}"
+                ) from error
+        return ObjectAccess.as_principal(self.platform, principal, "sagemaker.amazonaws.com")
+
+    def _download(self, access: ObjectAccess) -> None:
+        for channel in self.spec.get("InputDataConfig") or []:
+            name = channel["ChannelName"]
+            source = (channel.get("DataSource") or {}).get("S3DataSource")
+            if source is None:
+                raise JobFailure(f"ClientError: channel {name} has no S3DataSource.")
+            mode = channel.get("InputMode") or (self.spec.get("AlgorithmSpecification") or {}).get(
+                "TrainingInputMode", "File"
+            )
+            if mode != "File":
+                raise JobFailure(f"ClientError: channel {name}: only File input mode is supported.")
+            target = self.ml / "input" / "data" / name
+            try:
+                url = parse_s3_url(source["S3Uri"])
+                if source.get("S3DataType", "S3Prefix") == "ManifestFile":
+                    self._download_manifest(access, url, target)
+                else:
+                    files = access.download_prefix(url, target)
+                    if not files:
+                        raise JobFailure(
+                            f'ClientError: No S3 objects found under S3 URL "{source["S3Uri"]}" '
+                            f"given in input data source (channel {name})."
+                        )
+            except ObjectAccessError as error:
+                raise JobFailure(
+                    f"ClientError: Data download failed for channel {name}: {error}"
+                ) from error
+            except ValueError as error:
+                raise JobFailure(f"ClientError: channel {name}: {error}") from error
+
+    def _download_manifest(self, access: ObjectAccess, manifest: S3Url, target: Path) -> None:
+        entries = json.loads(b"".join(access.read(manifest)))
+        prefix = parse_s3_url(entries[0]["prefix"])
+        for relative in entries[1:]:
+            access.download(prefix.child(prefix.key + relative), target / relative)
+
+    def _train(self, runtime: Any) -> None:
+        command, root = contract.command(self.ml, runtime.command)
+        if root != contract.CONTAINER_ROOT:
+            self._log(
+                [
+                    "Airlock: private mount namespaces are refused here (unshare failed); the job "
+                    f"runs with its SM_* paths under {self.ml} instead of /opt/ml."
+                ]
+            )
+        env = {**os.environ, **contract.environment(root, self.spec, self.name)}
+        limit = (self.spec.get("StoppingCondition") or {}).get(
+            "MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME
+        )
+        deadline = time.monotonic() + float(limit)
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        assert process.stdout is not None
+        lines: list[str] = []
+        reader = threading.Thread(target=self._read, args=(process.stdout, lines), daemon=True)
+        reader.start()
+        outcome = None
+        while process.poll() is None:
+            if self.shutdown.is_set():
+                outcome = "shutdown"
+            elif time.monotonic() > deadline:
+                outcome = "MaxRuntimeExceeded"
+            elif self._stop_requested():
+                outcome = "Stopped"
+            if outcome:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                break
+            self._flush(lines)
+            self.shutdown.wait(POLL_SECONDS)
+        reader.join(timeout=10)
+        process.stdout.close()
+        self._flush(lines)
+        if outcome == "shutdown":
+            raise (
+                Stopped("Interrupted")
+                if False
+                else JobFailure("the server stopped during training")
+            )
+        if outcome is not None:
+            raise Stopped(outcome)
+        if process.returncode != 0:
+            failure = self.ml / "output" / "failure"
+            reason = failure.read_text().strip() if failure.exists() else ""
+            raise JobFailure(
+                reason
+                or f"AlgorithmError: the training program exited with status {process.returncode}"
+            )
+
+    def _read(self, stream: Any, lines: list[str]) -> None:
+        for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            lines.append(line)
+            now = self.platform.clock.now()
+            for name, value in metrics_from_line(
+                line, (self.spec.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
+            ).items():
+                self.metrics[name] = (value, now)
+
+    def _flush(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        batch = lines[:]
+        del lines[: len(batch)]
+        self._log(batch)
+
+    def _log(self, batch: list[str]) -> None:
+        with self.platform.db.write() as session:
+            LogsService(session, self.platform.clock).append(
+                self.account, self.region, LOG_GROUP, self.stream, batch
+            )
+
+    def _upload(self, access: ObjectAccess) -> str:
+        output = (self.spec.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")
+        archive = self.ml / "output" / "model.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            for path in sorted((self.ml / "model").rglob("*")):
+                tar.add(path, arcname=str(path.relative_to(self.ml / "model")), recursive=False)
+        url = f"{output}/{self.name}/output/model.tar.gz"
+        try:
+            access.upload(archive, parse_s3_url(url), "application/x-tar")
+        except (ObjectAccessError, ValueError) as error:
+            raise JobFailure(
+                f"ClientError: Could not upload the model to {url}: {error}"
+            ) from error
+        return url
+
+    def _final_metrics(self) -> list[dict[str, Any]]:
+        return [
+            {"MetricName": name, "Value": value, "Timestamp": moment.isoformat()}
+            for name, (value, moment) in sorted(self.metrics.items())
+        ]

@@ -1,0 +1,255 @@
+"""Training jobs through boto3: the built-in XGBoost algorithm, run for real."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from botocore.exceptions import ClientError
+
+from tests.support import LiveServer, wait_for
+
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def iris_like(rows: int, seed: int) -> np.ndarray:
+    """Three well-separated classes in four features, label first (as the algorithm wants)."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
+    labels = rng.integers(0, 3, rows)
+    features = centers[labels] + rng.normal(0, 0.25, (rows, 4))
+    return np.column_stack([labels, features])
+
+
+def csv(table: np.ndarray) -> bytes:
+    buffer = io.StringIO()
+    np.savetxt(buffer, table, delimiter=",", fmt="%.4f")
+    return buffer.getvalue().encode()
+
+
+@pytest.fixture
+def setup(server: LiveServer) -> dict[str, Any]:
+    s3, iam = server.client("s3"), server.client("iam")
+    s3.create_bucket(Bucket="ml-data")
+    s3.put_object(Bucket="ml-data", Key="iris/train/train.csv", Body=csv(iris_like(240, 1)))
+    s3.put_object(Bucket="ml-data", Key="iris/validation/val.csv", Body=csv(iris_like(60, 2)))
+    s3.create_bucket(Bucket="secret-data")
+    s3.put_object(Bucket="secret-data", Key="x/train.csv", Body=csv(iris_like(10, 3)))
+    role = iam.create_role(RoleName="SageMakerRole", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.put_role_policy(
+        RoleName="SageMakerRole",
+        PolicyName="data",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                        "Resource": ["arn:aws:s3:::ml-data", "arn:aws:s3:::ml-data/*"],
+                    }
+                ],
+            }
+        ),
+    )
+    return {"role": role["Role"]["Arn"], "sm": server.client("sagemaker"), "s3": s3}
+
+
+def job_request(name: str, role: str, **changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "TrainingJobName": name,
+        "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        "RoleArn": role,
+        "HyperParameters": {
+            "objective": "multi:softmax",
+            "num_class": "3",
+            "num_round": "20",
+            "eta": "0.3",
+            "max_depth": "3",
+        },
+        "InputDataConfig": [
+            {
+                "ChannelName": channel,
+                "ContentType": "text/csv",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://ml-data/iris/{channel}",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+            }
+            for channel in ("train", "validation")
+        ],
+        "OutputDataConfig": {"S3OutputPath": "s3://ml-data/output"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+    }
+    request.update(changes)
+    return request
+
+
+def finished(sm: Any, name: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        job = sm.describe_training_job(TrainingJobName=name)
+        return job if job["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
+
+    return wait_for(done, timeout=120, interval=0.2, what=f"training job {name} to finish")
+
+
+def test_builtin_xgboost_trains_for_real(setup: dict[str, Any], server: LiveServer) -> None:
+    sm, s3 = setup["sm"], setup["s3"]
+    arn = sm.create_training_job(**job_request("iris-1", setup["role"]))["TrainingJobArn"]
+    assert arn.endswith(":training-job/iris-1")
+    job = finished(sm, "iris-1")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert [t["Status"] for t in job["SecondaryStatusTransitions"]] == [
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
+    ]
+    assert (
+        job["ModelArtifacts"]["S3ModelArtifacts"]
+        == "s3://ml-data/output/iris-1/output/model.tar.gz"
+    )
+    assert job["BillableTimeInSeconds"] >= 1
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    assert metrics["validation:merror"] < 0.1
+    archive = s3.get_object(Bucket="ml-data", Key="output/iris-1/output/model.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(archive["Body"].read())) as tar:
+        assert tar.getnames() == ["xgboost-model"]
+        model_bytes = tar.extractfile("xgboost-model").read()  # type: ignore[union-attr]
+    booster = xgb.Booster()
+    booster.load_model(bytearray(model_bytes))
+    held_out = iris_like(100, 9)
+    predictions = booster.predict(xgb.DMatrix(held_out[:, 1:]))
+    assert float(np.mean(predictions == held_out[:, 0])) >= 0.9
+    logs = server.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs")["logStreams"]
+    assert streams[0]["logStreamName"].startswith("iris-1/algo-1-")
+    lines = [
+        e["message"]
+        for e in logs.get_log_events(
+            logGroupName="/aws/sagemaker/TrainingJobs",
+            logStreamName=streams[0]["logStreamName"],
+            startFromHead=True,
+        )["events"]
+    ]
+    assert any(line.startswith("[0]#011train-merror:") for line in lines)
+    listed = sm.list_training_jobs(StatusEquals="Completed")["TrainingJobSummaries"]
+    assert [j["TrainingJobName"] for j in listed] == ["iris-1"]
+
+
+def test_failures_name_their_reason(setup: dict[str, Any]) -> None:
+    sm, role = setup["sm"], setup["role"]
+    denied = job_request("denied", role)
+    denied["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] = "s3://secret-data/x"
+    sm.create_training_job(**denied)
+    sm.create_training_job(
+        **job_request(
+            "bad-image",
+            role,
+            AlgorithmSpecification={"TrainingImage": "my/image:1", "TrainingInputMode": "File"},
+        )
+    )
+    unknown = job_request("bad-param", role)
+    unknown["HyperParameters"]["learning_speed"] = "fast"
+    sm.create_training_job(**unknown)
+    reasons = {name: finished(sm, name) for name in ("denied", "bad-image", "bad-param")}
+    assert all(job["TrainingJobStatus"] == "Failed" for job in reasons.values())
+    assert reasons["denied"]["FailureReason"].startswith(
+        "ClientError: Data download failed for channel train: AccessDenied on s3://secret-data/"
+    )
+    assert "assumed-role/SageMakerRole/SageMaker" in reasons["denied"]["FailureReason"]
+    assert "Supported images: sagemaker-xgboost" in reasons["bad-image"]["FailureReason"]
+    assert reasons["bad-param"]["FailureReason"].startswith(
+        "ClientError: Hyperparameter learning_speed is not a parameter of the XGBoost algorithm."
+    )
+
+
+def test_stop_and_max_runtime(setup: dict[str, Any]) -> None:
+    sm, role = setup["sm"], setup["role"]
+    endless = {"objective": "multi:softmax", "num_class": "3", "num_round": "100000000"}
+    sm.create_training_job(**job_request("stop-me", role, HyperParameters=endless))
+    wait_for(
+        lambda: (
+            sm.describe_training_job(TrainingJobName="stop-me")["SecondaryStatus"] == "Training"
+        ),
+        what="training to start",
+    )
+    sm.stop_training_job(TrainingJobName="stop-me")
+    stopped = finished(sm, "stop-me")
+    assert (stopped["TrainingJobStatus"], stopped["SecondaryStatus"]) == ("Stopped", "Stopped")
+    sm.create_training_job(
+        **job_request(
+            "too-long", role, HyperParameters=endless, StoppingCondition={"MaxRuntimeInSeconds": 1}
+        )
+    )
+    limited = finished(sm, "too-long")
+    assert (limited["TrainingJobStatus"], limited["SecondaryStatus"]) == (
+        "Stopped",
+        "MaxRuntimeExceeded",
+    )
+    with pytest.raises(ClientError) as caught:
+        sm.stop_training_job(TrainingJobName="too-long")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_create_is_validated(setup: dict[str, Any], server: LiveServer, tmp_path: Path) -> None:
+    sm, role = setup["sm"], setup["role"]
+    iam = server.client("iam")
+    untrusting = iam.create_role(
+        RoleName="NotForSageMaker",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "codebuild.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    with pytest.raises(ClientError) as caught:
+        sm.create_training_job(**job_request("x", untrusting))
+    assert caught.value.response["Error"]["Message"] == (
+        f"Could not assume role {untrusting}. Please ensure that the role exists and allows "
+        "principal 'sagemaker.amazonaws.com' to assume the role."
+    )
+    with pytest.raises(ClientError) as caught:
+        sm.create_training_job(
+            **job_request(
+                "x",
+                role,
+                ResourceConfig={
+                    "InstanceType": "ml.m5.large",
+                    "InstanceCount": 2,
+                    "VolumeSizeInGB": 5,
+                },
+            )
+        )
+    assert "InstanceCount > 1" in caught.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as caught:
+        sm.describe_training_job(TrainingJobName="never")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
