@@ -13,6 +13,7 @@ import pytest
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
+from airlock.sagemaker.training import contract
 from tests.support import LiveServer, wait_for
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -253,3 +254,88 @@ def test_create_is_validated(setup: dict[str, Any], server: LiveServer, tmp_path
     with pytest.raises(ClientError) as caught:
         sm.describe_training_job(TrainingJobName="never")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+TRAIN_SCRIPT = """
+import argparse, json, os
+import numpy as np
+import xgboost as xgb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--max_depth", type=int)
+parser.add_argument("--rounds", type=int)
+args = parser.parse_args()
+table = np.loadtxt(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv"), delimiter=",")
+booster = xgb.train(
+    {"objective": "multi:softmax", "num_class": 3, "max_depth": args.max_depth},
+    xgb.DMatrix(table[:, 1:], label=table[:, 0]),
+    num_boost_round=args.rounds,
+)
+booster.save_model(os.path.join(os.environ["SM_MODEL_DIR"], "xgboost-model"))
+print("accuracy=0.97")
+print("cwd=" + os.getcwd())
+"""
+
+
+def sourcedir(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_script_mode(setup: dict[str, Any], server: LiveServer) -> None:
+    sm, s3, role = setup["sm"], setup["s3"], setup["role"]
+    s3.put_object(
+        Bucket="ml-data", Key="code/sourcedir.tar.gz", Body=sourcedir({"train.py": TRAIN_SCRIPT})
+    )
+    s3.put_object(
+        Bucket="ml-data",
+        Key="code/needs.tar.gz",
+        Body=sourcedir(
+            {"train.py": TRAIN_SCRIPT, "requirements.txt": "numpy\nno-such-package==1\n"}
+        ),
+    )
+    script = {
+        "sagemaker_program": '"train.py"',
+        "sagemaker_submit_directory": '"s3://ml-data/code/sourcedir.tar.gz"',
+        "max_depth": "3",
+        "rounds": "5",
+    }
+    metrics = [{"Name": "train:accuracy", "Regex": "accuracy=([0-9.]+)"}]
+    sm.create_training_job(
+        **job_request(
+            "script-1",
+            role,
+            HyperParameters=script,
+            AlgorithmSpecification={
+                "TrainingImage": IMAGE,
+                "TrainingInputMode": "File",
+                "MetricDefinitions": metrics,
+            },
+        )
+    )
+    refused = dict(script, sagemaker_submit_directory='"s3://ml-data/code/needs.tar.gz"')
+    sm.create_training_job(**job_request("script-2", role, HyperParameters=refused))
+    job = finished(sm, "script-1")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert [(m["MetricName"], m["Value"]) for m in job["FinalMetricDataList"]] == [
+        ("train:accuracy", 0.97)
+    ]
+    logs = server.client("logs")
+    found = logs.filter_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs",
+        logStreamNamePrefix="script-1/",
+        filterPattern="cwd",
+    )["events"]
+    if contract.namespaces_work():
+        assert found[0]["message"] == "cwd=/opt/ml/code"
+    else:  # the job's own folder stands in for /opt/ml
+        assert found[0]["message"].endswith("/script-1/code")
+    refused_job = finished(sm, "script-2")
+    assert refused_job["TrainingJobStatus"] == "Failed"
+    assert "(no-such-package)" in refused_job["FailureReason"]

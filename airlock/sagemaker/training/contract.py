@@ -85,17 +85,20 @@ def namespaces_work() -> bool:
     return done.returncode == 0
 
 
-def command(ml: Path, program: tuple[str, ...]) -> tuple[list[str], str]:
+def command(
+    ml: Path, program: tuple[str, ...], workdir: str | None = None
+) -> tuple[list[str], str]:
     """The command that runs `program` with `ml` seen as `/opt/ml`, and the root it sees.
 
     In a private mount namespace a tmpfs covers `/opt` and the job folder is bound
     on `/opt/ml`, so the paths are exactly SageMaker's. Without namespaces the
     program runs with the `SM_*` paths pointing into the job folder instead.
+    `workdir` is a folder under `/opt/ml` to start in (the caller maps it otherwise).
     """
     if namespaces_work():
         script = (
             'mount -t tmpfs tmpfs /opt && mkdir -p /opt/ml && mount --bind "$0" /opt/ml '
-            '&& exec "$@"'
+            f'&& cd {workdir or "/"} && exec "$@"'
         )
         return (
             [

@@ -9,12 +9,16 @@ A job that was running when the server died runs again from the start.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import importlib.metadata
 import json
 import logging
 import os
 import re
 import signal
 import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -30,15 +34,17 @@ from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url, parse_s3_u
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from . import contract
-from .images import UnknownImage, runtime_for
+from .images import Runtime, UnknownImage, hyperparameter, runtime_for
 from .models import TrainingJob
 
 log = logging.getLogger("airlock.training")
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.2
 DEFAULT_MAX_RUNTIME = 86400
 MESSAGES = {
+    "Restarting": "Restarting the training job: the server stopped while it ran",
     "Starting": "Preparing the instances for training",
     "Downloading": "Downloading input data",
     "Training": "Training image download completed. Training in progress.",
@@ -67,6 +73,29 @@ class Stopped(Exception):
     def __init__(self, secondary: str) -> None:
         super().__init__(secondary)
         self.secondary = secondary
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: be killed when the server dies (no orphaned jobs)."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def missing_requirements(path: Path) -> list[str]:
+    """Requirements (by name) this Python environment lacks; a missing file lacks nothing."""
+    if not path.is_file():
+        return []
+    missing = []
+    for line in path.read_text().splitlines():
+        text = line.split("#", 1)[0].strip()
+        if not text or text.startswith("-"):
+            continue
+        name = re.split(r"[\s\[<>=!~;@]", text, maxsplit=1)[0]
+        try:
+            importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
 
 
 def metrics_from_line(line: str, definitions: list[dict[str, str]]) -> dict[str, float]:
@@ -136,6 +165,7 @@ class Job:
             job = session.get(TrainingJob, job_id)
             assert job is not None
             job.runs += 1
+            self.rerun = job.runs > 1
             self.spec = dict(job.spec)
             self.name, self.account, self.region = job.name, job.account_id, job.region
             self.stopping = job.status == "Stopping"
@@ -185,12 +215,16 @@ class Job:
         try:
             if self.stopping:
                 raise Stopped("Stopped")
+            if self.rerun:  # the server died while the job ran: it runs again from the start
+                self._transition("Restarting")
             self._transition("Starting", started_at=started)
             runtime = self._runtime()
             access = self._access()
             self._transition("Downloading")
             contract.prepare(self.ml, self.spec)
             self._download(access)
+            if runtime.script:
+                self._fetch_source(access, runtime)
             self._transition("Training")
             self._train(runtime)
             self._transition("Uploading")
@@ -221,7 +255,7 @@ class Job:
                 final_metrics=self._final_metrics(),
             )
 
-    def _runtime(self) -> Any:
+    def _runtime(self) -> Runtime:
         algorithm = self.spec.get("AlgorithmSpecification") or {}
         image = algorithm.get("TrainingImage") or ""
         try:
@@ -284,8 +318,44 @@ class Job:
         for relative in entries[1:]:
             access.download(prefix.child(prefix.key + relative), target / relative)
 
-    def _train(self, runtime: Any) -> None:
-        command, root = contract.command(self.ml, runtime.command)
+    def _fetch_source(self, access: ObjectAccess, runtime: Runtime) -> None:
+        """Script mode: the source directory into `code/`, its requirements checked."""
+        code = self.ml / "code"
+        if runtime.source:
+            archive = self.ml / "sourcedir.tar.gz"
+            try:
+                access.download(parse_s3_url(runtime.source), archive)
+            except (ObjectAccessError, ValueError) as error:
+                raise JobFailure(
+                    f"ClientError: Could not download the source directory {runtime.source}: "
+                    f"{error}"
+                ) from error
+            with tarfile.open(archive) as tar:
+                tar.extractall(code, filter="data")
+        if not (code / str(runtime.script)).is_file():
+            raise JobFailure(
+                f"ClientError: The entry point {runtime.script} is not in the source directory."
+            )
+        missing = missing_requirements(code / "requirements.txt")
+        if missing:
+            raise JobFailure(
+                "ClientError: requirements.txt asks for packages Airlock's Python environment "
+                f"does not have ({', '.join(missing)}); Airlock does not install packages into "
+                "it. Install them where Airlock runs, or remove them from requirements.txt."
+            )
+
+    def _train(self, runtime: Runtime) -> None:
+        program = runtime.command
+        workdir = None
+        if runtime.script:
+            hyperparameters = self.spec.get("HyperParameters") or {}
+            arguments = []
+            for name in sorted(hyperparameters):
+                if not name.startswith("sagemaker_"):
+                    arguments += [f"--{name}", hyperparameter(hyperparameters, name) or ""]
+            program = (sys.executable, "-u", str(runtime.script), *arguments)
+            workdir = f"{contract.CONTAINER_ROOT}/code"
+        command, root = contract.command(self.ml, program, workdir)
         if root != contract.CONTAINER_ROOT:
             self._log(
                 [
@@ -294,16 +364,24 @@ class Job:
                 ]
             )
         env = {**os.environ, **contract.environment(root, self.spec, self.name)}
+        if runtime.script:
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [f"{root}/code", os.environ.get("PYTHONPATH")])
+            )
+            env["SM_USER_ENTRY_POINT"] = str(runtime.script)
+            env["SM_MODULE_DIR"] = runtime.source or ""
         limit = (self.spec.get("StoppingCondition") or {}).get(
             "MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME
         )
         deadline = time.monotonic() + float(limit)
         process = subprocess.Popen(
             command,
+            cwd=self.ml / "code" if runtime.script and root != contract.CONTAINER_ROOT else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         assert process.stdout is not None
         lines: list[str] = []

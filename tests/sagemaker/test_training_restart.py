@@ -1,0 +1,95 @@
+"""A training job the server was running when it was killed runs again, and completes."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tests.sagemaker.test_training import IMAGE, TRUST, csv, iris_like
+from tests.support import free_socket, profile_keys, server_process, wait_for
+
+
+def test_killed_server_reruns_the_job(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+
+    def client(service: str) -> Any:
+        access_key, secret = profile_keys(state)
+        return boto3.client(
+            service,
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="us-east-1",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret,
+        )
+
+    with server_process(state, port) as first:
+        s3, iam, sm = client("s3"), client("iam"), client("sagemaker")
+        s3.create_bucket(Bucket="job-data")
+        s3.put_object(Bucket="job-data", Key="train/t.csv", Body=csv(iris_like(3000, 1)))
+        role = iam.create_role(RoleName="R", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
+            "Arn"
+        ]
+        iam.put_role_policy(
+            RoleName="R",
+            PolicyName="p",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        )
+        sm.create_training_job(
+            TrainingJobName="survivor",
+            AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+            RoleArn=role,
+            HyperParameters={"objective": "multi:softmax", "num_class": "3", "num_round": "300"},
+            InputDataConfig=[
+                {
+                    "ChannelName": "train",
+                    "DataSource": {
+                        "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://job-data/train"}
+                    },
+                }
+            ],
+            OutputDataConfig={"S3OutputPath": "s3://job-data/out"},
+            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+            StoppingCondition={"MaxRuntimeInSeconds": 600},
+        )
+        wait_for(
+            lambda: (
+                sm.describe_training_job(TrainingJobName="survivor")["SecondaryStatus"]
+                in ("Training", "Uploading", "Completed")
+            ),
+            what="training to start",
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    with server_process(state, port):
+        sm = client("sagemaker")
+
+        def done() -> dict[str, Any] | None:
+            job = sm.describe_training_job(TrainingJobName="survivor")
+            return job if job["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
+
+        job = wait_for(done, timeout=180, interval=0.2, what="the job to finish after restart")
+        assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+        statuses = [t["Status"] for t in job["SecondaryStatusTransitions"]]
+        if statuses[-1] == "Completed" and "Restarting" not in statuses:
+            # The job had finished before the kill landed: nothing to rerun.
+            return
+        assert statuses[statuses.index("Restarting") :] == [
+            "Restarting",
+            "Starting",
+            "Downloading",
+            "Training",
+            "Uploading",
+            "Completed",
+        ]
