@@ -93,3 +93,56 @@ def test_killed_server_reruns_the_job(tmp_path: Path) -> None:
             "Uploading",
             "Completed",
         ]
+
+
+def test_a_clean_shutdown_leaves_the_job_to_run_again(tmp_path: Path) -> None:
+    from tests.sagemaker.test_training import job_request
+    from tests.support import live_server
+
+    state = tmp_path / "state"
+    endless = {"objective": "multi:softmax", "num_class": "3", "num_round": "100000000"}
+    with live_server(state) as server:
+        s3, iam, sm = server.client("s3"), server.client("iam"), server.client("sagemaker")
+        s3.create_bucket(Bucket="ml-data")
+        for channel in ("train", "validation"):
+            s3.put_object(Bucket="ml-data", Key=f"iris/{channel}/d.csv", Body=csv(iris_like(50, 1)))
+        role = iam.create_role(RoleName="R", AssumeRolePolicyDocument=json.dumps(TRUST))
+        iam.put_role_policy(
+            RoleName="R",
+            PolicyName="p",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        )
+        sm.create_training_job(**job_request("long", role["Role"]["Arn"], HyperParameters=endless))
+        wait_for(
+            lambda: (
+                sm.describe_training_job(TrainingJobName="long")["SecondaryStatus"] == "Training"
+            ),
+            what="training to start",
+        )
+    with live_server(state) as server:
+        sm = server.client("sagemaker")
+        wait_for(
+            lambda: (
+                "Restarting"
+                in [
+                    t["Status"]
+                    for t in sm.describe_training_job(TrainingJobName="long")[
+                        "SecondaryStatusTransitions"
+                    ]
+                ]
+            ),
+            what="the job to run again",
+        )
+        assert sm.describe_training_job(TrainingJobName="long")["TrainingJobStatus"] == "InProgress"
+        sm.stop_training_job(TrainingJobName="long")
+        wait_for(
+            lambda: (
+                sm.describe_training_job(TrainingJobName="long")["TrainingJobStatus"] == "Stopped"
+            ),
+            what="the stop",
+        )

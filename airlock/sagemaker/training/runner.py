@@ -9,15 +9,11 @@ A job that was running when the server died runs again from the start.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import importlib.metadata
 import json
 import logging
 import os
 import re
-import signal
-import subprocess
 import sys
 import tarfile
 import threading
@@ -36,11 +32,11 @@ from airlock.sts import ServiceAccessDenied, assume_role_for_service
 from . import contract
 from .images import Runtime, UnknownImage, hyperparameter, runtime_for
 from .models import TrainingJob
+from .process import supervise
 
 log = logging.getLogger("airlock.training")
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.2
 DEFAULT_MAX_RUNTIME = 86400
 MESSAGES = {
@@ -73,12 +69,6 @@ class Stopped(Exception):
     def __init__(self, secondary: str) -> None:
         super().__init__(secondary)
         self.secondary = secondary
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: be killed when the server dies (no orphaned jobs)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def missing_requirements(path: Path) -> list[str]:
@@ -373,69 +363,33 @@ class Job:
         limit = (self.spec.get("StoppingCondition") or {}).get(
             "MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME
         )
-        deadline = time.monotonic() + float(limit)
-        process = subprocess.Popen(
+        outcome = supervise(
             command,
-            cwd=self.ml / "code" if runtime.script and root != contract.CONTAINER_ROOT else None,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
+            cwd=self.ml / "code" if runtime.script and root != contract.CONTAINER_ROOT else None,
+            max_seconds=float(limit),
+            stop_requested=self._stop_requested,
+            shutdown=self.shutdown,
+            on_line=self._metrics_of,
+            on_batch=self._log,
         )
-        assert process.stdout is not None
-        lines: list[str] = []
-        reader = threading.Thread(target=self._read, args=(process.stdout, lines), daemon=True)
-        reader.start()
-        outcome = None
-        while process.poll() is None:
-            if self.shutdown.is_set():
-                outcome = "shutdown"
-            elif time.monotonic() > deadline:
-                outcome = "MaxRuntimeExceeded"
-            elif self._stop_requested():
-                outcome = "Stopped"
-            if outcome:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                break
-            self._flush(lines)
-            self.shutdown.wait(POLL_SECONDS)
-        reader.join(timeout=10)
-        process.stdout.close()
-        self._flush(lines)
-        if outcome == "shutdown":
-            raise (
-                Stopped("Interrupted")
-                if False
-                else JobFailure("the server stopped during training")
-            )
-        if outcome is not None:
-            raise Stopped(outcome)
-        if process.returncode != 0:
+        if outcome.killed == "shutdown":
+            raise Interrupted()
+        if outcome.killed is not None:
+            raise Stopped(outcome.killed)
+        if outcome.returncode != 0:
             failure = self.ml / "output" / "failure"
             reason = failure.read_text().strip() if failure.exists() else ""
             raise JobFailure(
                 reason
-                or f"AlgorithmError: the training program exited with status {process.returncode}"
+                or f"AlgorithmError: the training program exited with status {outcome.returncode}"
             )
 
-    def _read(self, stream: Any, lines: list[str]) -> None:
-        for raw in stream:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            lines.append(line)
-            now = self.platform.clock.now()
-            for name, value in metrics_from_line(
-                line, (self.spec.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
-            ).items():
-                self.metrics[name] = (value, now)
-
-    def _flush(self, lines: list[str]) -> None:
-        if not lines:
-            return
-        batch = lines[:]
-        del lines[: len(batch)]
-        self._log(batch)
+    def _metrics_of(self, line: str) -> None:
+        now = self.platform.clock.now()
+        definitions = (self.spec.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
+        for name, value in metrics_from_line(line, definitions).items():
+            self.metrics[name] = (value, now)
 
     def _log(self, batch: list[str]) -> None:
         with self.platform.db.write() as session:
