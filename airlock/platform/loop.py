@@ -65,3 +65,25 @@ class BackgroundLoop:
                 wait = 1.0
             if wait > 0:
                 self._wake.wait(wait)
+
+
+class WorkerGroup:
+    """Several workers started, stopped and woken as one."""
+
+    def __init__(self, workers: list[BackgroundLoop]) -> None:
+        self.workers = workers
+
+    def start(self) -> None:
+        """Start every worker."""
+        for worker in self.workers:
+            worker.start()
+
+    def stop(self) -> None:
+        """Stop every worker."""
+        for worker in self.workers:
+            worker.stop()
+
+    def wake(self) -> None:
+        """Wake every worker."""
+        for worker in self.workers:
+            worker.wake()

@@ -1,7 +1,21 @@
-"""SageMaker: the model registry (groups, versions, approvals) and, later, jobs and endpoints."""
+"""SageMaker: the model registry, training jobs and processing jobs."""
+
+from typing import Any
+
+from airlock.platform.loop import WorkerGroup
 
 from .operations import api
+from .processing import operations as processing_operations
+from .processing.runner import processing_runner
 from .registry import Registry
 from .training import operations as training_operations
+from .training.runner import training_runner
 
-__all__ = ["Registry", "api", "training_operations"]
+
+def _workers(platform: Any) -> WorkerGroup:
+    return WorkerGroup([training_runner(platform), processing_runner(platform)])
+
+
+api.worker = _workers
+
+__all__ = ["Registry", "api", "processing_operations", "training_operations"]

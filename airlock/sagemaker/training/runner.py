@@ -110,21 +110,22 @@ def metrics_from_line(line: str, definitions: list[dict[str, str]]) -> dict[str,
     return found
 
 
-class TrainingRunner(BackgroundLoop):
-    """Runs InProgress training jobs, each in a thread that owns its process."""
+class JobRunner(BackgroundLoop):
+    """Runs a kind of job that is InProgress (or Stopping), each in a thread of its own."""
 
-    name = "airlock-training"
-
-    def __init__(self, platform: Any) -> None:
+    def __init__(self, platform: Any, model: Any, run: Any, name: str) -> None:
         super().__init__()
         self.platform = platform
+        self.model = model
+        self.job_run = run
+        self.name = name
         self._running: set[int] = set()
         self._lock = threading.Lock()
 
     def tick(self) -> float:
         with self.platform.db.read() as session:
             due = session.scalars(
-                select(TrainingJob.id).where(TrainingJob.status.in_(("InProgress", "Stopping")))
+                select(self.model.id).where(self.model.status.in_(("InProgress", "Stopping")))
             ).all()
         for job_id in due:
             with self._lock:
@@ -136,12 +137,45 @@ class TrainingRunner(BackgroundLoop):
 
     def _run(self, job_id: int) -> None:
         try:
-            Job(self.platform, job_id, self.stopping).run()
+            self.job_run(self.platform, job_id, self.stopping).run()
         except Exception:
-            log.exception("training job %d crashed", job_id)
+            log.exception("%s: job %d crashed", self.name, job_id)
         finally:
             with self._lock:
                 self._running.discard(job_id)
+
+
+def job_access(platform: Any, role_arn: str, account: str, job_arn: str) -> ObjectAccess:
+    """S3 access as the job's role, assumed by sagemaker.amazonaws.com for this job."""
+    with platform.db.read() as session:
+        try:
+            principal = assume_role_for_service(
+                session,
+                platform.clock,
+                service_principal="sagemaker.amazonaws.com",
+                role_arn=role_arn,
+                session_name="SageMaker",
+                source_account=account,
+                source_arn=job_arn,
+            )
+        except ServiceAccessDenied as error:
+            raise JobFailure(
+                f"ClientError: SageMaker could not assume the role {role_arn}: {error.message}"
+            ) from error
+    return ObjectAccess.as_principal(platform, principal, "sagemaker.amazonaws.com")
+
+
+def append_log(
+    platform: Any, account: str, region: str, group: str, stream: str, lines: list[str]
+) -> None:
+    """Lines into a job's log stream."""
+    with platform.db.write() as session:
+        LogsService(session, platform.clock).append(account, region, group, stream, lines)
+
+
+def training_runner(platform: Any) -> JobRunner:
+    """The runner of training jobs."""
+    return JobRunner(platform, TrainingJob, Job, "airlock-training")
 
 
 class Job:
@@ -254,23 +288,8 @@ class Job:
             raise JobFailure(str(error)) from error
 
     def _access(self) -> ObjectAccess:
-        with self.platform.db.read() as session:
-            try:
-                principal = assume_role_for_service(
-                    session,
-                    self.platform.clock,
-                    service_principal="sagemaker.amazonaws.com",
-                    role_arn=self.spec["RoleArn"],
-                    session_name="SageMaker",
-                    source_account=self.account,
-                    source_arn=f"arn:aws:sagemaker:{self.region}:{self.account}:training-job/{self.name.lower()}",
-                )
-            except ServiceAccessDenied as error:
-                raise JobFailure(
-                    f"ClientError: SageMaker could not assume the role {self.spec['RoleArn']}: "
-                    f"{error.message}"
-                ) from error
-        return ObjectAccess.as_principal(self.platform, principal, "sagemaker.amazonaws.com")
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:training-job/{self.name.lower()}"
+        return job_access(self.platform, self.spec["RoleArn"], self.account, arn)
 
     def _download(self, access: ObjectAccess) -> None:
         for channel in self.spec.get("InputDataConfig") or []:
@@ -392,10 +411,7 @@ class Job:
             self.metrics[name] = (value, now)
 
     def _log(self, batch: list[str]) -> None:
-        with self.platform.db.write() as session:
-            LogsService(session, self.platform.clock).append(
-                self.account, self.region, LOG_GROUP, self.stream, batch
-            )
+        append_log(self.platform, self.account, self.region, LOG_GROUP, self.stream, batch)
 
     def _upload(self, access: ObjectAccess) -> str:
         output = (self.spec.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")
