@@ -10,6 +10,7 @@ from airlock.platform import tasks
 from airlock.platform.db import Base
 from airlock.s3 import models as s3_models
 from airlock.sagemaker import models as sagemaker_models
+from airlock.sagemaker.pipelines import models as pipeline_models
 from airlock.sagemaker.processing import models as processing_models
 from airlock.sagemaker.training import models as training_models
 
@@ -23,6 +24,7 @@ __all__ = [
     "logs_models",
     "metadata",
     "organizations_models",
+    "pipeline_models",
     "processing_models",
     "s3_models",
     "sagemaker_models",

@@ -5,6 +5,7 @@ from typing import Any
 from airlock.platform.loop import WorkerGroup
 
 from .operations import api
+from .pipelines import operations as pipeline_operations
 from .processing import operations as processing_operations
 from .processing.runner import processing_runner
 from .registry import Registry
@@ -18,4 +19,10 @@ def _workers(platform: Any) -> WorkerGroup:
 
 api.worker = _workers
 
-__all__ = ["Registry", "api", "processing_operations", "training_operations"]
+__all__ = [
+    "Registry",
+    "api",
+    "pipeline_operations",
+    "processing_operations",
+    "training_operations",
+]

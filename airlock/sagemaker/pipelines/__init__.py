@@ -1,0 +1,1 @@
+"""SageMaker Pipelines: definitions checked into a DAG of steps."""

@@ -1,0 +1,36 @@
+"""Pipeline table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from airlock.platform.db import Base
+
+
+class Pipeline(Base):
+    """A pipeline: its checked definition and who changed it when."""
+
+    __tablename__ = "sagemaker_pipelines"
+    __table_args__ = (UniqueConstraint("account_id", "region", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    region: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(256))
+    arn: Mapped[str] = mapped_column(String(512), unique=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(String(3072), default=None)
+    definition: Mapped[str] = mapped_column(Text)
+    role_arn: Mapped[str] = mapped_column(String(2048))
+    parallelism: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    client_token: Mapped[str | None] = mapped_column(String(128), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    created_by: Mapped[dict[str, Any]] = mapped_column(JSON)
+    modified_at: Mapped[datetime]
+    modified_by: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_run_at: Mapped[datetime | None] = mapped_column(default=None)

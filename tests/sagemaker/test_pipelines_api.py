@@ -1,0 +1,91 @@
+"""Pipelines through boto3: definitions checked at CreatePipeline, then kept and listed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.sagemaker.test_pipeline_definition import CHECK, ROUNDS, TRAIN, definition
+from tests.support import LiveServer
+
+ROLE = "arn:aws:iam::{}:role/Pipelines"
+
+
+def test_pipeline_lifecycle(server: LiveServer) -> None:
+    sm, s3 = server.client("sagemaker"), server.client("s3")
+    account = server.first_account_id()
+    role = ROLE.format(account)
+    body = definition([TRAIN, CHECK], ROUNDS)
+    arn = sm.create_pipeline(
+        PipelineName="iris-train",
+        PipelineDefinition=body,
+        RoleArn=role,
+        PipelineDescription="train and register",
+        ClientRequestToken="token-0001-abcdefghijklmnopqrstuvwxyz",
+    )["PipelineArn"]
+    assert arn == f"arn:aws:sagemaker:us-east-1:{account}:pipeline/iris-train"
+    again = sm.create_pipeline(
+        PipelineName="iris-train",
+        PipelineDefinition=body,
+        RoleArn=role,
+        ClientRequestToken="token-0001-abcdefghijklmnopqrstuvwxyz",
+    )
+    assert again["PipelineArn"] == arn
+    described = sm.describe_pipeline(PipelineName="iris-train")
+    assert json.loads(described["PipelineDefinition"]) == json.loads(body)
+    assert (described["PipelineStatus"], described["PipelineDescription"]) == (
+        "Active",
+        "train and register",
+    )
+    s3.create_bucket(Bucket="definitions")
+    s3.put_object(Bucket="definitions", Key="p.json", Body=body.encode())
+    sm.create_pipeline(
+        PipelineName="from-s3",
+        PipelineDefinitionS3Location={"Bucket": "definitions", "ObjectKey": "p.json"},
+        RoleArn=role,
+    )
+    names = [p["PipelineName"] for p in sm.list_pipelines(SortBy="Name")["PipelineSummaries"]]
+    assert names == ["from-s3", "iris-train"]
+    updated = sm.update_pipeline(PipelineName="iris-train", PipelineDisplayName="Iris")
+    assert updated["PipelineVersionId"] == 2
+    assert sm.describe_pipeline(PipelineName="iris-train")["PipelineDisplayName"] == "Iris"
+    sm.delete_pipeline(
+        PipelineName="from-s3", ClientRequestToken="token-0002-abcdefghijklmnopqrstuvwxyz"
+    )
+    with pytest.raises(ClientError) as caught:
+        sm.describe_pipeline(PipelineName="from-s3")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        ([{"Name": "A", "Type": "Lambda"}], "Step A: type Lambda is not supported."),
+        ([TRAIN], "refers to parameter Rounds, which is not defined."),
+        (
+            [
+                {"Name": "A", "Type": "Fail", "DependsOn": ["B"]},
+                {"Name": "B", "Type": "Fail", "DependsOn": ["A"]},
+            ],
+            "The pipeline has a cycle among its steps: A -> B -> A.",
+        ),
+    ],
+)
+def test_invalid_definitions_are_refused(
+    server: LiveServer, steps: list[dict[str, Any]], reason: str
+) -> None:
+    sm = server.client("sagemaker")
+    with pytest.raises(ClientError) as caught:
+        sm.create_pipeline(
+            PipelineName="bad",
+            PipelineDefinition=definition(steps),
+            RoleArn=ROLE.format(server.first_account_id()),
+        )
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("Invalid pipeline definition: ")
+    assert reason in error["Message"]
+    assert sm.list_pipelines()["PipelineSummaries"] == []
