@@ -34,3 +34,48 @@ class Pipeline(Base):
     modified_at: Mapped[datetime]
     modified_by: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_run_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PipelineExecution(Base):
+    """One run of a pipeline, with the definition and parameters it began with."""
+
+    __tablename__ = "sagemaker_pipeline_executions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pipeline_id: Mapped[int] = mapped_column(
+        ForeignKey("sagemaker_pipelines.id", ondelete="CASCADE"), index=True
+    )
+    execution_id: Mapped[str] = mapped_column(String(32), unique=True)
+    arn: Mapped[str] = mapped_column(String(512), unique=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(String(3072), default=None)
+    definition: Mapped[str] = mapped_column(Text)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    client_token: Mapped[str | None] = mapped_column(String(128), default=None)
+    created_at: Mapped[datetime]
+    created_by: Mapped[dict[str, Any]] = mapped_column(JSON)
+    modified_at: Mapped[datetime]
+
+
+class ExecutionStep(Base):
+    """A step of an execution: its status, what it started, and its properties once done."""
+
+    __tablename__ = "sagemaker_pipeline_steps"
+    __table_args__ = (UniqueConstraint("execution_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(
+        ForeignKey("sagemaker_pipeline_executions.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(256))
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    # What later steps may Get from this one (a training step's DescribeTrainingJob…).
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)

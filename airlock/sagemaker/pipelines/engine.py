@@ -1,0 +1,450 @@
+"""The pipeline engine: steps start when what they need has succeeded, jobs run them.
+
+Each tick advances every running execution: a step whose job ended takes the
+job's outcome and properties; a step whose dependencies succeeded (and, inside a
+Condition's branch, whose branch was chosen) starts. Every change is one short
+transaction that also writes what it caused (the training job row, the model
+package), so a crash leaves nothing half done and nothing runs or registers twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import select
+
+from airlock.core.api import WAKE_WORKERS
+from airlock.core.context import RequestContext
+from airlock.platform import ids
+from airlock.platform.loop import BackgroundLoop
+from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
+from airlock.sts import ServiceAccessDenied, assume_role_for_service
+
+from ..processing.models import ProcessingJob
+from ..processing.operations import job_out as processing_out
+from ..registry import Registry
+from ..training.models import TrainingJob
+from ..training.operations import job_out as training_out
+from .definition import Definition, parse_definition
+from .expressions import ExpressionError, Scope, condition_holds, resolve
+from .models import ExecutionStep, Pipeline, PipelineExecution
+
+log = logging.getLogger("airlock.pipelines")
+
+TERMINAL = ("Succeeded", "Failed", "Stopped")
+JOB_MODELS: dict[str, Any] = {"Training": TrainingJob, "Processing": ProcessingJob}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat()))
+
+
+def job_name(execution_id: str, step: str) -> str:
+    """A job name from the execution and step, within SageMaker's 63 characters."""
+    clean = re.sub(r"[^a-zA-Z0-9-]", "-", step)[:30].strip("-") or "step"
+    return f"pipelines-{execution_id}-{clean}-{secrets.token_hex(3)}"
+
+
+class PipelineEngine(BackgroundLoop):
+    """Advances running pipeline executions."""
+
+    name = "airlock-pipelines"
+
+    def __init__(self, platform: Any) -> None:
+        super().__init__()
+        self.platform = platform
+
+    def tick(self) -> float:
+        with self.platform.db.read() as session:
+            running = session.scalars(
+                select(PipelineExecution.id).where(
+                    PipelineExecution.status.in_(("Executing", "Stopping"))
+                )
+            ).all()
+        for execution_id in running:
+            try:
+                Advance(self.platform, execution_id).run()
+            except Exception:
+                log.exception("pipeline execution %d could not advance", execution_id)
+        return 0.5 if running else 2.0
+
+
+class Advance:
+    """One advance of one execution."""
+
+    def __init__(self, platform: Any, execution_id: int) -> None:
+        self.platform = platform
+        self.execution_id = execution_id
+        with platform.db.read() as session:
+            execution = session.get(PipelineExecution, execution_id)
+            assert execution is not None
+            pipeline = session.get(Pipeline, execution.pipeline_id)
+            assert pipeline is not None
+            self.status = execution.status
+            self.exec_id = execution.execution_id
+            self.arn = execution.arn
+            self.parameters = dict(execution.parameters)
+            self.started = execution.created_at
+            self.pipeline = (pipeline.name, pipeline.arn, pipeline.role_arn)
+            self.account, self.region = pipeline.account_id, pipeline.region
+            self.definition: Definition = parse_definition(execution.definition)
+            self.rows = {
+                row.name: (row.status, dict(row.properties), dict(row.metadata_))
+                for row in session.scalars(
+                    select(ExecutionStep).where(ExecutionStep.execution_id == execution_id)
+                )
+            }
+
+    # Helpers -------------------------------------------------------------------------
+
+    def _ctx(self) -> RequestContext:
+        """The pipeline's role, assumed by sagemaker.amazonaws.com for this execution."""
+        with self.platform.db.read() as session:
+            principal = assume_role_for_service(
+                session,
+                self.platform.clock,
+                service_principal="sagemaker.amazonaws.com",
+                role_arn=self.pipeline[2],
+                session_name=f"SageMaker-{self.exec_id}",
+                source_account=self.account,
+                source_arn=self.arn,
+            )
+        return RequestContext(
+            request_id=ids.request_id(),
+            account_id=self.account,
+            region=self.region,
+            principal=principal,
+            source_ip="sagemaker.amazonaws.com",
+            time=self.platform.clock.now(),
+            service="sagemaker",
+            user_agent="sagemaker.amazonaws.com",
+            called_via=("sagemaker.amazonaws.com",),
+        )
+
+    def _scope(self) -> Scope:
+        steps = {n: props for n, (status, props, _) in self.rows.items() if status == "Succeeded"}
+        return Scope(
+            parameters=self.parameters,
+            execution={
+                "PipelineExecutionId": self.exec_id,
+                "PipelineExecutionArn": self.arn,
+                "StartDateTime": self.started.astimezone(UTC).isoformat(),
+                "CurrentDateTime": self.platform.clock.now().astimezone(UTC).isoformat(),
+                "PipelineName": self.pipeline[0],
+                "PipelineArn": self.pipeline[1],
+            },
+            steps=steps,
+            property_file=self._property_file,
+        )
+
+    def _property_file(self, step: str, name: str) -> Any:
+        raw = self.definition.steps[step].raw
+        files = {f["PropertyFileName"]: f for f in raw.get("PropertyFiles") or []}
+        if name not in files:
+            raise ExpressionError(f"step {step} has no property file {name}")
+        outputs = self.rows[step][1].get("ProcessingOutputConfig", {}).get("Outputs", [])
+        output = next(
+            (o for o in outputs if o.get("OutputName") == files[name]["OutputName"]), None
+        )
+        if output is None:
+            raise ExpressionError(f"step {step} has no output {files[name]['OutputName']}")
+        url = f"{output['S3Output']['S3Uri'].rstrip('/')}/{files[name]['FilePath']}"
+        try:
+            data = b"".join(ObjectAccess(self.platform, self._ctx()).read(parse_s3_url(url)))
+            return json.loads(data)
+        except (ObjectAccessError, ValueError) as error:
+            raise ExpressionError(f"property file {name} at {url}: {error}") from error
+
+    def _write_step(self, name: str, **values: Any) -> None:
+        now = self.platform.clock.now()
+        with self.platform.db.write() as session:
+            row = session.scalars(
+                select(ExecutionStep).where(
+                    ExecutionStep.execution_id == self.execution_id, ExecutionStep.name == name
+                )
+            ).first()
+            if row is None:
+                row = ExecutionStep(
+                    execution_id=self.execution_id,
+                    name=name,
+                    type=self.definition.steps[name].type,
+                    started_at=now,
+                )
+                session.add(row)
+            for key, value in values.items():
+                setattr(row, key, value)
+            if values.get("status") in TERMINAL:
+                row.ended_at = now
+        current = self.rows.get(name, ("", {}, {}))
+        self.rows[name] = (
+            values.get("status", current[0]),
+            values.get("properties", current[1]),
+            values.get("metadata_", current[2]),
+        )
+
+    def _finish(self, status: str, reason: str | None = None) -> None:
+        with self.platform.db.write() as session:
+            execution = session.get(PipelineExecution, self.execution_id)
+            assert execution is not None
+            execution.status = status
+            execution.failure_reason = reason
+            execution.modified_at = self.platform.clock.now()
+
+    # The advance ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.status == "Stopping":
+            self._stop_all()
+            return
+        self._poll_jobs()
+        failed = [n for n, (s, _, _) in self.rows.items() if s == "Failed"]
+        running = [n for n, (s, _, _) in self.rows.items() if s not in TERMINAL]
+        if not failed:
+            for name in self.definition.order:
+                if name not in self.rows and self._ready(name):
+                    self._start(name)
+            failed = [n for n, (s, _, _) in self.rows.items() if s == "Failed"]
+            running = [n for n, (s, _, _) in self.rows.items() if s not in TERMINAL]
+        if running:
+            return
+        if failed:
+            reasons = [self._reason(n) for n in failed]
+            self._finish("Failed", "; ".join(r for r in reasons if r) or "Step failure.")
+        elif not any(self._ready(n) for n in self.definition.order if n not in self.rows):
+            self._finish("Succeeded")
+
+    def _reason(self, name: str) -> str:
+        with self.platform.db.read() as session:
+            row = session.scalars(
+                select(ExecutionStep).where(
+                    ExecutionStep.execution_id == self.execution_id, ExecutionStep.name == name
+                )
+            ).first()
+            return f"Step {name} failed: {row.failure_reason}" if row and row.failure_reason else ""
+
+    def _ready(self, name: str) -> bool:
+        step = self.definition.steps[name]
+        for needed in step.needs:
+            state = self.rows.get(needed)
+            if state is None or state[0] != "Succeeded":
+                return False
+        if name in self.definition.conditional:
+            for needed in step.needs:
+                owner = self.definition.steps[needed]
+                if owner.type != "Condition":
+                    continue
+                outcome = self.rows[needed][2].get("Condition", {}).get("Outcome")
+                chosen = owner.arguments.get("IfSteps" if outcome == "True" else "ElseSteps") or []
+                names = {b.get("Name") if isinstance(b, dict) else b for b in chosen}
+                if name not in names and _in_branches(owner, name):
+                    return False
+        return True
+
+    def _start(self, name: str) -> None:
+        step = self.definition.steps[name]
+        if step.type == "Condition":  # its branches are steps of their own: not resolved here
+            self._condition(name)
+            return
+        try:
+            arguments = resolve(step.arguments, self._scope())
+        except ExpressionError as error:
+            self._write_step(name, status="Failed", failure_reason=str(error))
+            return
+        if step.type in JOB_MODELS:
+            self._start_job(name, step.type, arguments)
+        elif step.type == "Fail":
+            message = str(arguments.get("ErrorMessage") or "")
+            self._write_step(
+                name,
+                status="Failed",
+                failure_reason=message,
+                metadata_={"Fail": {"ErrorMessage": message}},
+            )
+        elif step.type == "RegisterModel":
+            self._register(name, arguments)
+        else:
+            self._write_step(
+                name,
+                status="Failed",
+                failure_reason=f"Airlock does not run {step.type} steps yet.",
+            )
+
+    def _condition(self, name: str) -> None:
+        conditions = self.definition.steps[name].arguments.get("Conditions") or []
+        try:
+            holds = all(condition_holds(c, self._scope()) for c in conditions)
+        except ExpressionError as error:
+            self._write_step(name, status="Failed", failure_reason=str(error))
+            return
+        outcome = "True" if holds else "False"
+        self._write_step(
+            name,
+            status="Succeeded",
+            metadata_={"Condition": {"Outcome": outcome}},
+            properties={"Outcome": outcome},
+        )
+
+    def _start_job(self, name: str, kind: str, arguments: dict[str, Any]) -> None:
+        model = JOB_MODELS[kind]
+        job = job_name(self.exec_id, name)
+        kind_arn = "training-job" if kind == "Training" else "processing-job"
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{kind_arn}/{job.lower()}"
+        now = self.platform.clock.now()
+        extra = {"secondary_status": "Starting", "transitions": [], "final_metrics": []}
+        with self.platform.db.write() as session:
+            row = model(
+                account_id=self.account,
+                region=self.region,
+                name=job,
+                arn=arn,
+                spec=_json(arguments),
+                status="InProgress",
+                created_at=now,
+                modified_at=now,
+                **(extra if kind == "Training" else {}),
+            )
+            session.add(row)
+            session.add(
+                ExecutionStep(
+                    execution_id=self.execution_id,
+                    name=name,
+                    type=kind,
+                    status="Executing",
+                    metadata_={f"{kind}Job": {"Arn": arn}},
+                    started_at=now,
+                )
+            )
+            session.info[WAKE_WORKERS] = True
+        self.rows[name] = ("Executing", {}, {f"{kind}Job": {"Arn": arn}})
+
+    def _poll_jobs(self) -> None:
+        for name, (status, _, metadata) in list(self.rows.items()):
+            if status != "Executing":
+                continue
+            kind = self.definition.steps[name].type
+            arn = metadata.get(f"{kind}Job", {}).get("Arn")
+            model = JOB_MODELS.get(kind)
+            if arn is None or model is None:
+                continue
+            with self.platform.db.read() as session:
+                job = session.scalars(select(model).where(model.arn == arn)).first()
+                if job is None or job.status not in ("Completed", "Failed", "Stopped"):
+                    continue
+                out = training_out(job) if kind == "Training" else processing_out(job)
+                ended = job.status
+            properties = _json(out)
+            if ended == "Completed":
+                self._write_step(name, status="Succeeded", properties=properties)
+            else:
+                self._write_step(
+                    name,
+                    status="Failed" if ended == "Failed" else "Stopped",
+                    properties=properties,
+                    failure_reason=out.get("FailureReason") or f"The job ended {ended}.",
+                )
+
+    def _register(self, name: str, arguments: dict[str, Any]) -> None:
+        try:
+            ctx = self._ctx()
+        except ServiceAccessDenied as error:
+            self._write_step(name, status="Failed", failure_reason=error.message)
+            return
+        artifacts = []
+        for container in (arguments.get("InferenceSpecification") or {}).get("Containers") or []:
+            url = container.get("ModelDataUrl")
+            if not url:
+                continue
+            try:
+                info = ObjectAccess(self.platform, ctx).head(parse_s3_url(url))
+            except (ObjectAccessError, ValueError) as error:
+                self._write_step(
+                    name,
+                    status="Failed",
+                    failure_reason=f"Could not access model data at {url}: {error}",
+                )
+                return
+            artifacts.append(
+                {
+                    "ModelDataUrl": url,
+                    "ETag": info.etag,
+                    "Size": info.size,
+                    "VersionId": info.version_id,
+                    "Sha256": list(info.sha256s),
+                }
+            )
+        from ..operations import SPEC_MEMBERS
+
+        group_name = str(arguments.get("ModelPackageGroupName", ""))
+        with self.platform.db.read() as session:
+            exists = Registry(session, self.platform.clock).find_group(
+                self.account, self.region, group_name
+            )
+        if exists is None:
+            self._write_step(
+                name,
+                status="Failed",
+                failure_reason=f"ModelPackageGroup {group_name} does not exist.",
+            )
+            return
+        with self.platform.db.write() as session:
+            registry = Registry(session, self.platform.clock)
+            group = registry.group(self.account, self.region, group_name)
+            spec = {m: arguments[m] for m in SPEC_MEMBERS if arguments.get(m) is not None}
+            package = registry.create_package(
+                ctx,
+                group,
+                None,
+                _json(spec),
+                description=arguments.get("ModelPackageDescription"),
+                approval=arguments.get("ModelApprovalStatus"),
+                artifacts=artifacts,
+                token=None,
+            )
+            now = self.platform.clock.now()
+            session.add(
+                ExecutionStep(
+                    execution_id=self.execution_id,
+                    name=name,
+                    type="RegisterModel",
+                    status="Succeeded",
+                    metadata_={"RegisterModel": {"Arn": package.arn}},
+                    properties={"ModelPackageArn": package.arn},
+                    started_at=now,
+                    ended_at=now,
+                )
+            )
+        self.rows[name] = (
+            "Succeeded",
+            {"ModelPackageArn": package.arn},
+            {"RegisterModel": {"Arn": package.arn}},
+        )
+
+    def _stop_all(self) -> None:
+        for name, (status, _, metadata) in list(self.rows.items()):
+            if status in TERMINAL:
+                continue
+            kind = self.definition.steps[name].type
+            model = JOB_MODELS.get(kind)
+            arn = metadata.get(f"{kind}Job", {}).get("Arn")
+            if model is not None and arn:
+                with self.platform.db.write() as session:
+                    job = session.scalars(select(model).where(model.arn == arn)).first()
+                    if job is not None and job.status == "InProgress":
+                        job.stop_requested = True
+                        job.status = "Stopping"
+                        session.info[WAKE_WORKERS] = True
+            self._write_step(name, status="Stopped")
+        self._finish("Stopped")
+
+
+def _in_branches(condition: Any, name: str) -> bool:
+    for branch in ("IfSteps", "ElseSteps"):
+        for item in condition.arguments.get(branch) or []:
+            if (item.get("Name") if isinstance(item, dict) else item) == name:
+                return True
+    return False

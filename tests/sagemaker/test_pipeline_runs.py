@@ -1,0 +1,181 @@
+"""Pipelines run: a training step, a condition on its metric, registration or failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.sagemaker.test_training import IMAGE, setup  # noqa: F401 - the fixture
+from tests.support import LiveServer, wait_for
+
+
+def pipeline(role: str, threshold: float) -> str:
+    train = {
+        "Name": "Train",
+        "Type": "Training",
+        "Arguments": {
+            "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+            "RoleArn": role,
+            "HyperParameters": {
+                "objective": "multi:softmax",
+                "num_class": "3",
+                "num_round": {"Get": "Parameters.Rounds"},
+            },
+            "InputDataConfig": [
+                {
+                    "ChannelName": channel,
+                    "ContentType": "text/csv",
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": f"s3://ml-data/iris/{channel}",
+                        }
+                    },
+                }
+                for channel in ("train", "validation")
+            ],
+            "OutputDataConfig": {
+                "S3OutputPath": {
+                    "Std:Join": {
+                        "On": "/",
+                        "Values": [
+                            "s3://ml-data/pipelines",
+                            {"Get": "Execution.PipelineExecutionId"},
+                        ],
+                    }
+                }
+            },
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.large",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 5,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+        },
+    }
+    register = {
+        "Name": "Register",
+        "Type": "RegisterModel",
+        "Arguments": {
+            "ModelPackageGroupName": "iris-models",
+            "InferenceSpecification": {
+                "Containers": [
+                    {
+                        "Image": IMAGE,
+                        "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            "ModelApprovalStatus": "PendingManualApproval",
+            "MetadataProperties": {"GeneratedBy": {"Get": "Execution.PipelineExecutionArn"}},
+        },
+    }
+    check = {
+        "Name": "GoodEnough",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [
+                {
+                    "Type": "LessThanOrEqualTo",
+                    "LeftValue": {
+                        "Get": "Steps.Train.FinalMetricDataList['validation:merror'].Value"
+                    },
+                    "RightValue": threshold,
+                }
+            ],
+            "IfSteps": [register],
+            "ElseSteps": [
+                {
+                    "Name": "TooPoor",
+                    "Type": "Fail",
+                    "Arguments": {"ErrorMessage": "merror above threshold"},
+                }
+            ],
+        },
+    }
+    return json.dumps(
+        {
+            "Version": "2020-12-01",
+            "Parameters": [{"Name": "Rounds", "Type": "String", "DefaultValue": "10"}],
+            "Steps": [train, check],
+        }
+    )
+
+
+def run(sm: Any, name: str) -> dict[str, Any]:
+    arn = sm.start_pipeline_execution(
+        PipelineName=name, PipelineParameters=[{"Name": "Rounds", "Value": "15"}]
+    )["PipelineExecutionArn"]
+
+    def done() -> dict[str, Any] | None:
+        execution = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+        return execution if execution["PipelineExecutionStatus"] != "Executing" else None
+
+    return wait_for(done, timeout=180, interval=0.3, what=f"execution of {name}")
+
+
+def test_train_check_register(setup: dict[str, Any], server: LiveServer) -> None:  # noqa: F811
+    sm = setup["sm"]
+    sm.create_model_package_group(ModelPackageGroupName="iris-models")
+    sm.create_pipeline(
+        PipelineName="iris", PipelineDefinition=pipeline(setup["role"], 0.2), RoleArn=setup["role"]
+    )
+    execution = run(sm, "iris")
+    assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
+    steps = sm.list_pipeline_execution_steps(
+        PipelineExecutionArn=execution["PipelineExecutionArn"], SortOrder="Ascending"
+    )["PipelineExecutionSteps"]
+    assert [(s["StepName"], s["StepStatus"]) for s in steps] == [
+        ("Train", "Succeeded"),
+        ("GoodEnough", "Succeeded"),
+        ("Register", "Succeeded"),
+    ]
+    assert steps[0]["Metadata"]["TrainingJob"]["Arn"].startswith("arn:aws:sagemaker:us-east-1:")
+    assert steps[1]["Metadata"]["Condition"]["Outcome"] == "True"
+    package = sm.describe_model_package(
+        ModelPackageName=steps[2]["Metadata"]["RegisterModel"]["Arn"]
+    )
+    execution_id = execution["PipelineExecutionArn"].rsplit("/", 1)[1]
+    url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    assert url.startswith(f"s3://ml-data/pipelines/{execution_id}/") and url.endswith(
+        "/output/model.tar.gz"
+    )
+    assert package["MetadataProperties"]["GeneratedBy"] == execution["PipelineExecutionArn"]
+    assert package["CreatedBy"]["IamIdentity"]["Arn"].endswith(f"SageMaker-{execution_id}")
+    parameters = sm.list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution["PipelineExecutionArn"]
+    )["PipelineParameters"]
+    assert parameters == [{"Name": "Rounds", "Value": "15"}]
+
+
+def test_a_failed_condition_ends_in_the_fail_step(setup: dict[str, Any]) -> None:  # noqa: F811
+    sm = setup["sm"]
+    sm.create_model_package_group(ModelPackageGroupName="iris-models")
+    sm.create_pipeline(
+        PipelineName="strict",
+        PipelineDefinition=pipeline(setup["role"], -1.0),
+        RoleArn=setup["role"],
+    )
+    execution = run(sm, "strict")
+    assert execution["PipelineExecutionStatus"] == "Failed"
+    assert execution["FailureReason"] == "Step TooPoor failed: merror above threshold"
+    steps = sm.list_pipeline_execution_steps(
+        PipelineExecutionArn=execution["PipelineExecutionArn"]
+    )["PipelineExecutionSteps"]
+    assert {s["StepName"]: s["StepStatus"] for s in steps} == {
+        "Train": "Succeeded",
+        "GoodEnough": "Succeeded",
+        "TooPoor": "Failed",
+    }
+    assert (
+        sm.list_model_packages(ModelPackageGroupName="iris-models")["ModelPackageSummaryList"] == []
+    )
+    with pytest.raises(Exception) as caught:
+        sm.start_pipeline_execution(
+            PipelineName="strict", PipelineParameters=[{"Name": "Unknown", "Value": "1"}]
+        )
+    assert "Pipeline parameter Unknown is not defined by the pipeline." in str(caught.value)
