@@ -179,3 +179,24 @@ def test_a_failed_condition_ends_in_the_fail_step(setup: dict[str, Any]) -> None
             PipelineName="strict", PipelineParameters=[{"Name": "Unknown", "Value": "1"}]
         )
     assert "Pipeline parameter Unknown is not defined by the pipeline." in str(caught.value)
+
+
+def test_parallelism_is_limited(setup: dict[str, Any]) -> None:  # noqa: F811
+    sm = setup["sm"]
+    definition = json.loads(pipeline(setup["role"], 0.2))
+    train = definition["Steps"][0]
+    twin = json.loads(json.dumps(train))
+    twin["Name"] = "TrainToo"
+    definition["Steps"] = [train, twin]
+    sm.create_pipeline(
+        PipelineName="one-at-a-time",
+        PipelineDefinition=json.dumps(definition),
+        RoleArn=setup["role"],
+        ParallelismConfiguration={"MaxParallelExecutionSteps": 1},
+    )
+    execution = run(sm, "one-at-a-time")
+    assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
+    first, second = sm.list_pipeline_execution_steps(
+        PipelineExecutionArn=execution["PipelineExecutionArn"], SortOrder="Ascending"
+    )["PipelineExecutionSteps"]
+    assert second["StartTime"] >= first["EndTime"], "the second step waited for the first"

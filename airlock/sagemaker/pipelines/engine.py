@@ -91,6 +91,7 @@ class Advance:
             self.parameters = dict(execution.parameters)
             self.started = execution.created_at
             self.pipeline = (pipeline.name, pipeline.arn, pipeline.role_arn)
+            self.limit = int((pipeline.parallelism or {}).get("MaxParallelExecutionSteps") or 0)
             self.account, self.region = pipeline.account_id, pipeline.region
             self.definition: Definition = parse_definition(execution.definition)
             self.rows = {
@@ -206,6 +207,9 @@ class Advance:
         running = [n for n, (s, _, _) in self.rows.items() if s not in TERMINAL]
         if not failed:
             for name in self.definition.order:
+                busy = sum(1 for state, _, _ in self.rows.values() if state == "Executing")
+                if self.limit and busy >= self.limit:  # ParallelismConfiguration
+                    break
                 if name not in self.rows and self._ready(name):
                     self._start(name)
             failed = [n for n, (s, _, _) in self.rows.items() if s == "Failed"]
