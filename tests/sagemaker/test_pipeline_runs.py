@@ -200,3 +200,59 @@ def test_parallelism_is_limited(setup: dict[str, Any]) -> None:  # noqa: F811
         PipelineExecutionArn=execution["PipelineExecutionArn"], SortOrder="Ascending"
     )["PipelineExecutionSteps"]
     assert second["StartTime"] >= first["EndTime"], "the second step waited for the first"
+
+
+def test_status_change_events(setup: dict[str, Any], server: LiveServer) -> None:  # noqa: F811
+    from tests.events.test_delivery import log_messages
+
+    sm, account = setup["sm"], server.first_account_id()
+    logs, events = server.client("logs"), server.client("events")
+    logs.create_log_group(logGroupName="/pipelines")
+    events.put_rule(
+        Name="pipeline-changes",
+        EventPattern=json.dumps(
+            {"source": ["aws.sagemaker"], "detail-type": [{"prefix": "SageMaker Model Building"}]}
+        ),
+    )
+    events.put_targets(
+        Rule="pipeline-changes",
+        Targets=[{"Id": "log", "Arn": f"arn:aws:logs:us-east-1:{account}:log-group:/pipelines"}],
+    )
+    sm.create_pipeline(
+        PipelineName="noisy",
+        PipelineDefinition=pipeline(setup["role"], -1.0),
+        RoleArn=setup["role"],
+    )
+    execution = run(sm, "noisy")
+
+    def received() -> list[dict[str, Any]] | None:
+        found = [json.loads(m) for m in log_messages(logs, "/pipelines")]
+        finished = [
+            e for e in found if e["detail"].get("currentPipelineExecutionStatus") == "Failed"
+        ]
+        return found if finished else None
+
+    found = wait_for(received, what="the pipeline's events")
+    executions = [
+        e["detail"]["currentPipelineExecutionStatus"]
+        for e in found
+        if e["detail-type"] == "SageMaker Model Building Pipeline Execution Status Change"
+    ]
+    assert sorted(executions) == ["Executing", "Failed"]
+    steps = {
+        (e["detail"]["stepName"], e["detail"]["currentStepStatus"])
+        for e in found
+        if e["detail-type"] == "SageMaker Model Building Pipeline Execution Step Status Change"
+    }
+    assert steps >= {("Train", "Executing"), ("Train", "Succeeded"), ("TooPoor", "Failed")}
+    trained = next(
+        e
+        for e in found
+        if e["detail"].get("stepName") == "Train"
+        and e["detail"]["currentStepStatus"] == "Succeeded"
+    )
+    assert trained["resources"] == [
+        f"arn:aws:sagemaker:us-east-1:{account}:pipeline/noisy",
+        execution["PipelineExecutionArn"],
+    ]
+    assert trained["detail"]["metadata"]["trainingJob"]["arn"].startswith("arn:aws:sagemaker:")

@@ -31,6 +31,7 @@ from ..registry import Registry
 from ..training.models import TrainingJob
 from ..training.operations import job_out as training_out
 from .definition import Definition, parse_definition
+from .events import execution_changed, step_changed
 from .expressions import ExpressionError, Scope, condition_holds, resolve
 from .models import ExecutionStep, Pipeline, PipelineExecution
 
@@ -177,10 +178,16 @@ class Advance:
                     started_at=now,
                 )
                 session.add(row)
+            previous = row.status
             for key, value in values.items():
                 setattr(row, key, value)
             if values.get("status") in TERMINAL:
                 row.ended_at = now
+            session.flush()
+            if row.status != previous:
+                execution = session.get(PipelineExecution, self.execution_id)
+                assert execution is not None
+                step_changed(session, self.platform.clock, execution, row, previous)
         current = self.rows.get(name, ("", {}, {}))
         self.rows[name] = (
             values.get("status", current[0]),
@@ -192,9 +199,11 @@ class Advance:
         with self.platform.db.write() as session:
             execution = session.get(PipelineExecution, self.execution_id)
             assert execution is not None
+            previous = execution.status
             execution.status = status
             execution.failure_reason = reason
             execution.modified_at = self.platform.clock.now()
+            execution_changed(session, self.platform.clock, execution, previous)
 
     # The advance ---------------------------------------------------------------------
 
@@ -313,16 +322,19 @@ class Advance:
                 **(extra if kind == "Training" else {}),
             )
             session.add(row)
-            session.add(
-                ExecutionStep(
-                    execution_id=self.execution_id,
-                    name=name,
-                    type=kind,
-                    status="Executing",
-                    metadata_={f"{kind}Job": {"Arn": arn}},
-                    started_at=now,
-                )
+            step = ExecutionStep(
+                execution_id=self.execution_id,
+                name=name,
+                type=kind,
+                status="Executing",
+                metadata_={f"{kind}Job": {"Arn": arn}},
+                started_at=now,
             )
+            session.add(step)
+            session.flush()
+            execution = session.get(PipelineExecution, self.execution_id)
+            assert execution is not None
+            step_changed(session, self.platform.clock, execution, step, None)
             session.info[WAKE_WORKERS] = True
         self.rows[name] = ("Executing", {}, {f"{kind}Job": {"Arn": arn}})
 
@@ -410,18 +422,21 @@ class Advance:
                 token=None,
             )
             now = self.platform.clock.now()
-            session.add(
-                ExecutionStep(
-                    execution_id=self.execution_id,
-                    name=name,
-                    type="RegisterModel",
-                    status="Succeeded",
-                    metadata_={"RegisterModel": {"Arn": package.arn}},
-                    properties={"ModelPackageArn": package.arn},
-                    started_at=now,
-                    ended_at=now,
-                )
+            step = ExecutionStep(
+                execution_id=self.execution_id,
+                name=name,
+                type="RegisterModel",
+                status="Succeeded",
+                metadata_={"RegisterModel": {"Arn": package.arn}},
+                properties={"ModelPackageArn": package.arn},
+                started_at=now,
+                ended_at=now,
             )
+            session.add(step)
+            session.flush()
+            execution = session.get(PipelineExecution, self.execution_id)
+            assert execution is not None
+            step_changed(session, self.platform.clock, execution, step, None)
         self.rows[name] = (
             "Succeeded",
             {"ModelPackageArn": package.arn},

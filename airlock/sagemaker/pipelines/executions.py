@@ -16,6 +16,7 @@ from .. import errors
 from ..operations import _bad_token, api
 from ..registry import Registry, user_context
 from .definition import parse_definition
+from .events import execution_changed
 from .models import ExecutionStep, Pipeline, PipelineExecution
 from .operations import _find, _pipeline
 
@@ -109,6 +110,8 @@ def start_pipeline_execution(svc: Registry, ctx: RequestContext, p: Params) -> O
     )
     pipeline.last_run_at = ctx.time
     svc.session.add(execution)
+    svc.session.flush()
+    execution_changed(svc.session, svc.clock, execution, None)
     svc.session.info[WAKE_WORKERS] = True
     return {"PipelineExecutionArn": execution.arn}
 
