@@ -256,3 +256,38 @@ def test_status_change_events(setup: dict[str, Any], server: LiveServer) -> None
         execution["PipelineExecutionArn"],
     ]
     assert trained["detail"]["metadata"]["trainingJob"]["arn"].startswith("arn:aws:sagemaker:")
+
+
+def test_cache_reuses_a_succeeded_training_step(setup: dict[str, Any]) -> None:  # noqa: F811
+    sm = setup["sm"]
+    definition = json.loads(pipeline(setup["role"], -1.0))
+    train = definition["Steps"][0]
+    train["CacheConfig"] = {"Enabled": True, "ExpireAfter": "PT1H"}
+    # An output path without the execution id, so two runs ask for the very same job.
+    train["Arguments"]["OutputDataConfig"]["S3OutputPath"] = "s3://ml-data/cached"
+    definition["Steps"] = [train]
+    sm.create_pipeline(
+        PipelineName="cached", PipelineDefinition=json.dumps(definition), RoleArn=setup["role"]
+    )
+    first = run(sm, "cached")
+    second = run(sm, "cached")
+    assert first["PipelineExecutionStatus"] == second["PipelineExecutionStatus"] == "Succeeded"
+    steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=second["PipelineExecutionArn"])[
+        "PipelineExecutionSteps"
+    ]
+    assert steps[0]["CacheHitResult"] == {
+        "SourcePipelineExecutionArn": first["PipelineExecutionArn"]
+    }
+    assert len(sm.list_training_jobs()["TrainingJobSummaries"]) == 1, "no second job ran"
+    third = sm.start_pipeline_execution(
+        PipelineName="cached", PipelineParameters=[{"Name": "Rounds", "Value": "16"}]
+    )["PipelineExecutionArn"]
+    wait_for(
+        lambda: (
+            sm.describe_pipeline_execution(PipelineExecutionArn=third)["PipelineExecutionStatus"]
+            == "Succeeded"
+        ),
+        timeout=180,
+        what="the run with other arguments",
+    )
+    assert len(sm.list_training_jobs()["TrainingJobSummaries"]) == 2, "other arguments, new job"

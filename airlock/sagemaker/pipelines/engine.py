@@ -9,11 +9,12 @@ package), so a crash leaves nothing half done and nothing runs or registers twic
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import secrets
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -269,7 +270,13 @@ class Advance:
             self._write_step(name, status="Failed", failure_reason=str(error))
             return
         if step.type in JOB_MODELS:
-            self._start_job(name, step.type, arguments)
+            key = None
+            cache = step.raw.get("CacheConfig") or {}
+            if cache.get("Enabled"):
+                key = cache_key(step.type, arguments)
+                if self._cache_hit(name, key, expiry(cache.get("ExpireAfter"))):
+                    return
+            self._start_job(name, step.type, arguments, key)
         elif step.type == "Fail":
             message = str(arguments.get("ErrorMessage") or "")
             self._write_step(
@@ -302,7 +309,42 @@ class Advance:
             properties={"Outcome": outcome},
         )
 
-    def _start_job(self, name: str, kind: str, arguments: dict[str, Any]) -> None:
+    def _cache_hit(self, name: str, key: str, expire: timedelta | None) -> bool:
+        """Reuse a succeeded step of an earlier execution with the same arguments."""
+        with self.platform.db.read() as session:
+            pipeline_id = session.get(PipelineExecution, self.execution_id).pipeline_id
+            query = (
+                select(ExecutionStep, PipelineExecution.arn)
+                .join(PipelineExecution, PipelineExecution.id == ExecutionStep.execution_id)
+                .where(
+                    PipelineExecution.pipeline_id == pipeline_id,
+                    ExecutionStep.name == name,
+                    ExecutionStep.cache_key == key,
+                    ExecutionStep.status == "Succeeded",
+                    ExecutionStep.cache_source.is_(None),
+                )
+                .order_by(ExecutionStep.id.desc())
+            )
+            if expire is not None:
+                query = query.where(ExecutionStep.ended_at >= self.platform.clock.now() - expire)
+            found = session.execute(query.limit(1)).first()
+            if found is None:
+                return False
+            step, source = found
+            properties, metadata = dict(step.properties), dict(step.metadata_)
+        self._write_step(
+            name,
+            status="Succeeded",
+            properties=properties,
+            metadata_=metadata,
+            cache_key=key,
+            cache_source=source,
+        )
+        return True
+
+    def _start_job(
+        self, name: str, kind: str, arguments: dict[str, Any], key: str | None = None
+    ) -> None:
         model = JOB_MODELS[kind]
         job = job_name(self.exec_id, name)
         kind_arn = "training-job" if kind == "Training" else "processing-job"
@@ -329,6 +371,7 @@ class Advance:
                 status="Executing",
                 metadata_={f"{kind}Job": {"Arn": arn}},
                 started_at=now,
+                cache_key=key,
             )
             session.add(step)
             session.flush()
@@ -459,6 +502,24 @@ class Advance:
                         session.info[WAKE_WORKERS] = True
             self._write_step(name, status="Stopped")
         self._finish("Stopped")
+
+
+def cache_key(kind: str, arguments: dict[str, Any]) -> str:
+    """What makes two runs of a step the same: its type and resolved arguments."""
+    text = json.dumps([kind, arguments], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def expiry(text: str | None) -> timedelta | None:
+    """An ISO 8601 duration (`PT1H`, `P30D`); None (no expiry) when absent or unreadable."""
+    match = _DURATION.match(text or "")
+    if not text or match is None:
+        return None
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _in_branches(condition: Any, name: str) -> bool:

@@ -195,6 +195,8 @@ def list_pipeline_execution_steps(svc: Registry, ctx: RequestContext, p: Params)
             step["EndTime"] = row.ended_at
         if row.failure_reason:
             step["FailureReason"] = row.failure_reason
+        if row.cache_source:
+            step["CacheHitResult"] = {"SourcePipelineExecutionArn": row.cache_source}
         steps.append(step)
     page, token = paginate(steps, p, default_max=50, bad_token=_bad_token)
     return {"PipelineExecutionSteps": page, **({"NextToken": token} if token else {})}

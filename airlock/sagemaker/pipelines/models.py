@@ -79,3 +79,6 @@ class ExecutionStep(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # CacheConfig: the digest of the step's resolved arguments, and where a cache hit came from.
+    cache_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    cache_source: Mapped[str | None] = mapped_column(String(512), default=None)
