@@ -100,6 +100,10 @@ def test_help_everywhere() -> None:
         ["accounts", "create"],
         ["coverage"],
         ["version"],
+        ["models"],
+        ["models", "history"],
+        ["events"],
+        ["events", "failed"],
     ):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
