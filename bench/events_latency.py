@@ -23,9 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from tests.support import free_socket, profile_keys, server_process
+from tests.support import free_socket, process_client, server_process
 
 
 class _Arrivals:
@@ -82,17 +80,6 @@ def main() -> None:
     endpoint.shutdown()
 
 
-def _client(state: Path, port: int) -> Any:
-    access_key, secret = profile_keys(state)
-    return boto3.client(
-        "events",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret,
-    )
-
-
 def _run(
     args: argparse.Namespace,
     arrivals: _Arrivals,
@@ -100,7 +87,7 @@ def _run(
     state: Path,
     port: int,
 ) -> None:
-    events = _client(state, port)
+    events = process_client(state, port, "events")
     connection = events.create_connection(
         Name="bench",
         AuthorizationType="API_KEY",
@@ -123,7 +110,7 @@ def _run(
         samples.append((arrivals.times[event_id] - started) * 1000)
     samples.sort()
 
-    clients = [_client(state, port) for _ in range(4)]
+    clients = [process_client(state, port, "events") for _ in range(4)]
     batches = args.batch_events // 10
 
     def send(index: int) -> list[str]:

@@ -17,10 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from tests.sagemaker.test_training import IMAGE, TRUST, csv, iris_like
-from tests.support import free_socket, profile_keys, server_process
+from tests.support import free_socket, process_client, server_process
 
 
 def _definition(role: str, cached: bool) -> str:
@@ -101,18 +99,11 @@ def main() -> None:
         port = sock.getsockname()[1]
         sock.close()
         with server_process(state, port):
-            access_key, secret = profile_keys(state)
-
-            def client(service: str) -> Any:
-                return boto3.client(
-                    service,
-                    endpoint_url=f"http://127.0.0.1:{port}",
-                    region_name="us-east-1",
-                    aws_access_key_id=access_key,
-                    aws_secret_access_key=secret,
-                )
-
-            s3, iam, sm = client("s3"), client("iam"), client("sagemaker")
+            s3, iam, sm = (
+                process_client(state, port, "s3"),
+                process_client(state, port, "iam"),
+                process_client(state, port, "sagemaker"),
+            )
             s3.create_bucket(Bucket="bench-data")
             s3.put_object(Bucket="bench-data", Key="iris/train/t.csv", Body=csv(iris_like(150, 1)))
             s3.put_object(

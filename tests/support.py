@@ -216,3 +216,15 @@ def profile_keys(state: Path, profile: str = "default") -> tuple[str, str]:
     credentials.read(state / "aws" / "credentials")
     section = credentials[profile]
     return section["aws_access_key_id"], section["aws_secret_access_key"]
+
+
+def process_client(state: Path, port: int, service: str) -> Any:
+    """A boto3 client for a server process, signed with its default profile's keys."""
+    access_key, secret = profile_keys(state)
+    return boto3.client(
+        service,
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret,
+    )

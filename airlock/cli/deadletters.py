@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from airlock.events.models import Delivery, Event
 from airlock.gateway import Airlock
-from airlock.identity.profiles import load_profiles
+from airlock.identity.profiles import UnknownProfile, profile_account
 
 
 class DeadLetterError(Exception):
@@ -16,12 +16,10 @@ class DeadLetterError(Exception):
 
 def failed_deliveries(instance: Airlock, profile: str, limit: int) -> Table:
     """The newest failed deliveries of rules in the profile's account."""
-    profiles = {p.name: p.account_id for p in load_profiles(instance.platform.db)}
-    if profiles:
-        profiles.setdefault("default", next(iter(profiles.values())))
-    account = profiles.get(profile)
-    if account is None:
-        raise DeadLetterError(f"No profile {profile!r}. Profiles: {', '.join(sorted(profiles))}")
+    try:
+        account = profile_account(instance.platform.db, profile)
+    except UnknownProfile as error:
+        raise DeadLetterError(str(error)) from error
     table = Table("Failed at (UTC)", "Rule", "Target", "Attempts", "Event id", "Reason")
     with instance.platform.db.read() as session:
         rows = session.execute(

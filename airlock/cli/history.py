@@ -6,7 +6,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from airlock.gateway import Airlock
-from airlock.identity.profiles import load_profiles
+from airlock.identity.profiles import UnknownProfile, profile_account
 from airlock.sagemaker.models import ApprovalChange, ModelPackage
 from airlock.sagemaker.registry import Registry
 
@@ -19,12 +19,10 @@ def approval_history(
     instance: Airlock, profile: str, group_name: str, version: int | None
 ) -> Table:
     """Who changed which version's approval, when, from what, to what, and why."""
-    profiles = {p.name: p.account_id for p in load_profiles(instance.platform.db)}
-    if profiles:
-        profiles.setdefault("default", next(iter(profiles.values())))
-    account = profiles.get(profile)
-    if account is None:
-        raise HistoryError(f"No profile {profile!r}. Profiles: {', '.join(sorted(profiles))}")
+    try:
+        account = profile_account(instance.platform.db, profile)
+    except UnknownProfile as error:
+        raise HistoryError(str(error)) from error
     region = instance.settings.region
     table = Table("Version", "When (UTC)", "Who", "From", "To", "Description")
     with instance.platform.db.read() as session:

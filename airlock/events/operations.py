@@ -14,10 +14,11 @@ from airlock.core.paging import paginate
 from airlock.core.tags import arn_exists, arn_resource, upsert_tags
 
 from . import errors
-from .models import EventBus, EventsTag, Rule, Target
+from .models import ApiDestination, Connection, EventBus, EventsTag, Rule, Target
 from .patterns import InvalidPattern, compile_pattern
 from .service import DEFAULT_BUS, EventsService, new_event, stamp
 from .targets import kind_for, supported_kinds
+from .transform import InvalidPath, check_path
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
@@ -317,8 +318,6 @@ def _check_target(entry: dict[str, Any], rule_arn: str) -> str | None:
         return "Only one of Input, InputPath, or InputTransformer must be provided."
     transformer = entry.get("InputTransformer")
     if transformer:
-        from .transform import InvalidPath, check_path
-
         for name, path in (transformer.get("InputPathsMap") or {}).items():
             if name.startswith("aws."):
                 return (
@@ -329,8 +328,6 @@ def _check_target(entry: dict[str, Any], rule_arn: str) -> str | None:
             except InvalidPath as error:
                 return str(error)
     if entry.get("InputPath"):
-        from .transform import InvalidPath, check_path
-
         try:
             check_path(entry["InputPath"])
         except InvalidPath as error:
@@ -464,8 +461,6 @@ def _resource_arn(svc: EventsService, ctx: RequestContext, p: Params) -> list[Re
 
 
 def _known(svc: EventsService, arn: str) -> None:
-    from .models import ApiDestination, Connection
-
     if not arn_exists(svc.session, (EventBus, Rule, Connection, ApiDestination), arn):
         raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
 

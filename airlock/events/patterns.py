@@ -15,7 +15,7 @@ import ipaddress
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,13 +334,3 @@ _BUILDERS: dict[str, Callable[[Any], Matcher]] = {
     "exists": _exists,
     "cidr": _cidr,
 }
-
-
-def matches(pattern: str | dict[str, Any], event: dict[str, Any]) -> bool:
-    """Compile and match in one call (TestEventPattern)."""
-    return compile_pattern(pattern).matches(event)
-
-
-def paths(flat: Flat) -> Iterable[str]:
-    """The field paths of a flattened event."""
-    return flat.keys()

@@ -128,3 +128,17 @@ def _write_private(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class UnknownProfile(Exception):
+    """A profile name that names no account; the message lists the ones there are."""
+
+
+def profile_account(database: Database, name: str) -> str:
+    """The account a profile names (`default` is the first account)."""
+    accounts = {p.name: p.account_id for p in load_profiles(database)}
+    if accounts:
+        accounts.setdefault("default", next(iter(accounts.values())))
+    if name not in accounts:
+        raise UnknownProfile(f"No profile {name!r}. Profiles: {', '.join(sorted(accounts))}")
+    return accounts[name]

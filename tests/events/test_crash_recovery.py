@@ -6,23 +6,9 @@ import json
 import signal
 import sqlite3
 from pathlib import Path
-from typing import Any
-
-import boto3
 
 from tests.events.receiver import receiver
-from tests.support import free_socket, profile_keys, server_process, wait_for
-
-
-def client(state: Path, port: int, service: str) -> Any:
-    access_key, secret = profile_keys(state)
-    return boto3.client(
-        service,
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret,
-    )
+from tests.support import free_socket, process_client, server_process, wait_for
 
 
 def attempts(state: Path, event_id: str) -> int:
@@ -42,7 +28,7 @@ def test_killed_server_delivers_after_restart(tmp_path: Path) -> None:
     sock.close()
     hook.close()  # nothing listens there until after the crash
     with server_process(state, port) as first:
-        events = client(state, port, "events")
+        events = process_client(state, port, "events")
         connection = events.create_connection(
             Name="c",
             AuthorizationType="API_KEY",

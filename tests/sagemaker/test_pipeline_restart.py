@@ -8,11 +8,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from tests.sagemaker.test_pipeline_runs import pipeline
 from tests.sagemaker.test_training import TRUST, csv, iris_like
-from tests.support import free_socket, profile_keys, server_process, wait_for
+from tests.support import free_socket, process_client, server_process, wait_for
 
 
 def test_killed_server_during_training(tmp_path: Path) -> None:
@@ -21,18 +19,12 @@ def test_killed_server_during_training(tmp_path: Path) -> None:
     port = sock.getsockname()[1]
     sock.close()
 
-    def client(service: str) -> Any:
-        access_key, secret = profile_keys(state)
-        return boto3.client(
-            service,
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret,
-        )
-
     with server_process(state, port) as first:
-        s3, iam, sm = client("s3"), client("iam"), client("sagemaker")
+        s3, iam, sm = (
+            process_client(state, port, "s3"),
+            process_client(state, port, "iam"),
+            process_client(state, port, "sagemaker"),
+        )
         s3.create_bucket(Bucket="ml-data")
         s3.put_object(Bucket="ml-data", Key="iris/train/t.csv", Body=csv(iris_like(3000, 1)))
         s3.put_object(Bucket="ml-data", Key="iris/validation/v.csv", Body=csv(iris_like(300, 2)))
@@ -62,7 +54,7 @@ def test_killed_server_during_training(tmp_path: Path) -> None:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     with server_process(state, port):
-        sm = client("sagemaker")
+        sm = process_client(state, port, "sagemaker")
 
         def done() -> dict[str, Any] | None:
             described = sm.describe_pipeline_execution(PipelineExecutionArn=execution)

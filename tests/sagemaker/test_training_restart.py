@@ -7,10 +7,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from tests.sagemaker.test_training import IMAGE, TRUST, csv, iris_like
-from tests.support import free_socket, profile_keys, server_process, wait_for
+from tests.support import free_socket, process_client, server_process, wait_for
 
 
 def test_killed_server_reruns_the_job(tmp_path: Path) -> None:
@@ -19,18 +17,12 @@ def test_killed_server_reruns_the_job(tmp_path: Path) -> None:
     port = sock.getsockname()[1]
     sock.close()
 
-    def client(service: str) -> Any:
-        access_key, secret = profile_keys(state)
-        return boto3.client(
-            service,
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret,
-        )
-
     with server_process(state, port) as first:
-        s3, iam, sm = client("s3"), client("iam"), client("sagemaker")
+        s3, iam, sm = (
+            process_client(state, port, "s3"),
+            process_client(state, port, "iam"),
+            process_client(state, port, "sagemaker"),
+        )
         s3.create_bucket(Bucket="job-data")
         s3.put_object(Bucket="job-data", Key="train/t.csv", Body=csv(iris_like(3000, 1)))
         role = iam.create_role(RoleName="R", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
@@ -73,7 +65,7 @@ def test_killed_server_reruns_the_job(tmp_path: Path) -> None:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     with server_process(state, port):
-        sm = client("sagemaker")
+        sm = process_client(state, port, "sagemaker")
 
         def done() -> dict[str, Any] | None:
             job = sm.describe_training_job(TrainingJobName="survivor")
@@ -102,7 +94,11 @@ def test_a_clean_shutdown_leaves_the_job_to_run_again(tmp_path: Path) -> None:
     state = tmp_path / "state"
     endless = {"objective": "multi:softmax", "num_class": "3", "num_round": "100000000"}
     with live_server(state) as server:
-        s3, iam, sm = server.client("s3"), server.client("iam"), server.client("sagemaker")
+        s3, iam, sm = (
+            server.client("s3"),
+            server.client("iam"),
+            server.client("sagemaker"),
+        )
         s3.create_bucket(Bucket="ml-data")
         for channel in ("train", "validation"):
             s3.put_object(Bucket="ml-data", Key=f"iris/{channel}/d.csv", Body=csv(iris_like(50, 1)))

@@ -26,6 +26,7 @@ from airlock.platform.loop import BackgroundLoop
 from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
+from ..operations import SPEC_MEMBERS
 from ..processing.models import ProcessingJob
 from ..processing.operations import job_out as processing_out
 from ..registry import Registry
@@ -436,8 +437,6 @@ class Advance:
                     "Sha256": list(info.sha256s),
                 }
             )
-        from ..operations import SPEC_MEMBERS
-
         group_name = str(arguments.get("ModelPackageGroupName", ""))
         with self.platform.db.read() as session:
             exists = Registry(session, self.platform.clock).find_group(
