@@ -40,6 +40,7 @@ from .models import ExecutionStep, Pipeline, PipelineExecution
 log = logging.getLogger("airlock.pipelines")
 
 TERMINAL = ("Succeeded", "Failed", "Stopped")
+GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 JOB_MODELS: dict[str, Any] = {"Training": TrainingJob, "Processing": ProcessingJob}
 
 
@@ -438,20 +439,20 @@ class Advance:
                 }
             )
         group_name = str(arguments.get("ModelPackageGroupName", ""))
-        with self.platform.db.read() as session:
-            exists = Registry(session, self.platform.clock).find_group(
-                self.account, self.region, group_name
-            )
-        if exists is None:
+        if not GROUP_NAME.fullmatch(group_name):
             self._write_step(
                 name,
                 status="Failed",
-                failure_reason=f"ModelPackageGroup {group_name} does not exist.",
+                failure_reason=f"ModelPackageGroupName {group_name!r} must match "
+                f"{GROUP_NAME.pattern}.",
             )
             return
         with self.platform.db.write() as session:
             registry = Registry(session, self.platform.clock)
-            group = registry.group(self.account, self.region, group_name)
+            # As in SageMaker Pipelines, a group that does not exist yet is created.
+            group = registry.find_group(
+                self.account, self.region, group_name
+            ) or registry.create_group(ctx, group_name, None)
             spec = {m: arguments[m] for m in SPEC_MEMBERS if arguments.get(m) is not None}
             package = registry.create_package(
                 ctx,

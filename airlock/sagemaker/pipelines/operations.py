@@ -57,7 +57,11 @@ def create_pipeline(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     if existing is not None:
         if p.get("ClientRequestToken") and existing.client_token == p["ClientRequestToken"]:
             return {"PipelineArn": existing.arn}
-        raise errors.ResourceInUse(f"Pipeline names must be unique: {existing.arn} exists.")
+        # AWS answers ValidationException here; the SDK's upsert() relies on "already exists".
+        raise errors.SageMakerValidation(
+            "Pipeline names must be unique within an AWS account and region. Pipeline with "
+            f"name ({existing.name}) already exists."
+        )
     if DEFINITION not in p:
         raise errors.SageMakerValidation(
             "Either PipelineDefinition or PipelineDefinitionS3Location must be specified."
