@@ -10,6 +10,7 @@ from airlock.platform import tasks
 from airlock.platform.db import Base
 from airlock.s3 import models as s3_models
 from airlock.sagemaker import models as sagemaker_models
+from airlock.sagemaker.hosting import models as hosting_models
 from airlock.sagemaker.pipelines import models as pipeline_models
 from airlock.sagemaker.processing import models as processing_models
 from airlock.sagemaker.training import models as training_models
@@ -19,6 +20,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "events_models",
+    "hosting_models",
     "iam_models",
     "identity_models",
     "logs_models",

@@ -1,9 +1,10 @@
-"""SageMaker: the model registry, training jobs and processing jobs."""
+"""SageMaker: the model registry, training and processing jobs, pipelines and models."""
 
 from typing import Any
 
 from airlock.platform.loop import WorkerGroup
 
+from .hosting import model_operations
 from .operations import api
 from .pipelines import executions as pipeline_executions
 from .pipelines import operations as pipeline_operations
@@ -26,6 +27,7 @@ api.worker = _workers
 __all__ = [
     "Registry",
     "api",
+    "model_operations",
     "pipeline_executions",
     "pipeline_operations",
     "processing_operations",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.core.api import WAKE_WORKERS, Resource
-from airlock.core.context import RequestContext
+from airlock.core.context import Principal, RequestContext
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from . import errors
@@ -54,19 +54,21 @@ def job_resource(kind: str, member: str) -> Any:
 
 
 def find_job(svc: Registry, model: type[J], ctx: RequestContext, name: str) -> J | None:
-    """A job of the caller's account and region by name."""
+    """A job of the caller's account and region by name (case-insensitive, as its ARN is)."""
     table: Any = model
     query = select(table).where(
-        table.account_id == ctx.account_id, table.region == ctx.region, table.name == name
+        table.account_id == ctx.account_id,
+        table.region == ctx.region,
+        func.lower(table.name) == name.lower(),
     )
     found: J | None = svc.session.scalars(query).first()
     return found
 
 
-def check_role(svc: Registry, ctx: RequestContext, role_arn: str, arn: str) -> None:
-    """ValidationException, worded as SageMaker words it, unless SageMaker may assume the role."""
+def check_role(svc: Registry, ctx: RequestContext, role_arn: str, arn: str) -> Principal:
+    """The role as SageMaker assumes it for `arn`, or ValidationException worded as SageMaker's."""
     try:
-        assume_role_for_service(
+        return assume_role_for_service(
             svc.session,
             svc.clock,
             service_principal="sagemaker.amazonaws.com",

@@ -13,7 +13,7 @@ from airlock.core.errors import ValidationError
 from airlock.core.paging import paginate
 from airlock.core.tags import arn_exists, arn_resource, upsert_tags
 from airlock.iam.authorizer import Authorizer
-from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
+from airlock.s3.access import ObjectAccess, ObjectAccessError, ObjectInfo, parse_s3_url
 
 from . import errors
 from .models import ModelPackage, ModelPackageGroup, SageMakerTag
@@ -203,16 +203,20 @@ SPEC_MEMBERS = (
 )
 
 
-def _check_artifacts(platform: Any, ctx: RequestContext, p: Params) -> Any:
-    """Before the transaction: every ModelDataUrl exists and the caller may read it.
+def artifact_record(info: ObjectInfo) -> dict[str, Any]:
+    """What an artifact is now: ETag, size, version and the SHA-256 of its bytes as stored."""
+    return {
+        "ETag": info.etag,
+        "Size": info.size,
+        "VersionId": info.version_id,
+        "Sha256": list(info.sha256s),
+    }
 
-    What each one is now (ETag, size, version, SHA-256 of its bytes as stored) is
-    recorded, so a deployment can later prove it deploys the approved bytes.
-    """
-    access = ObjectAccess(platform, ctx)
+
+def registered_artifacts(access: ObjectAccess, inference: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every ModelDataUrl of an InferenceSpecification, checked readable and recorded."""
     found = []
-    containers = (p.get("InferenceSpecification") or {}).get("Containers") or []
-    for container in containers:
+    for container in inference.get("Containers") or []:
         url = container.get("ModelDataUrl")
         if not url:
             continue
@@ -222,16 +226,18 @@ def _check_artifacts(platform: Any, ctx: RequestContext, p: Params) -> Any:
             raise errors.SageMakerValidation(
                 f"Could not access model data at {url}: {error}"
             ) from error
-        found.append(
-            {
-                "ModelDataUrl": url,
-                "ETag": info.etag,
-                "Size": info.size,
-                "VersionId": info.version_id,
-                "Sha256": list(info.sha256s),
-            }
-        )
-    p[ARTIFACTS] = found
+        found.append({"ModelDataUrl": url, **artifact_record(info)})
+    return found
+
+
+def _check_artifacts(platform: Any, ctx: RequestContext, p: Params) -> Any:
+    """Before the transaction: every ModelDataUrl exists and the caller may read it.
+
+    What each one is now is recorded, so a deployment can later prove it deploys
+    the approved bytes.
+    """
+    access = ObjectAccess(platform, ctx)
+    p[ARTIFACTS] = registered_artifacts(access, p.get("InferenceSpecification") or {})
     return lambda: None
 
 
@@ -443,7 +449,13 @@ def _tagged(svc: Registry, ctx: RequestContext, p: Params) -> list[Resource]:
 
 
 def _known(svc: Registry, arn: str) -> None:
-    if not arn_exists(svc.session, (ModelPackageGroup, ModelPackage), arn.lower()):
+    from .hosting.models import HostedModel
+    from .pipelines.models import Pipeline
+    from .processing.models import ProcessingJob
+    from .training.models import TrainingJob
+
+    tagged = (ModelPackageGroup, ModelPackage, HostedModel, Pipeline, TrainingJob, ProcessingJob)
+    if not arn_exists(svc.session, tagged, arn.lower()):
         raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
 
 

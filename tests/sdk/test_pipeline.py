@@ -176,6 +176,7 @@ def test_condition_on_validation_metric(pipeline_role: str, max_error: float, ou
             approval_status="Approved",
         ),
     )
+    create = ModelStep(name="IrisModel", step_args=model.create(instance_type="ml.m5.large"))
     fail = FailStep(
         name="TooInaccurate",
         error_message=Join(on=" ", values=["validation:merror", merror, "is above", threshold]),
@@ -183,7 +184,7 @@ def test_condition_on_validation_metric(pipeline_role: str, max_error: float, ou
     check = ConditionStep(
         name="CheckAccuracy",
         conditions=[ConditionLessThanOrEqualTo(left=merror, right=threshold)],
-        if_steps=[register],
+        if_steps=[register, create],
         else_steps=[fail],
     )
     pipeline = Pipeline(
@@ -211,6 +212,16 @@ def test_condition_on_validation_metric(pipeline_role: str, max_error: float, ou
     assert steps["CheckAccuracy"]["Metadata"]["Condition"]["Outcome"] == "True"
     assert "TooInaccurate" not in steps
     package_arn = steps["RegisterIris-RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
-    described = boto3.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+    sm = boto3.client("sagemaker")
+    described = sm.describe_model_package(ModelPackageName=package_arn)
     assert described["ModelApprovalStatus"] == "Approved"
     assert accuracy_of(package_arn) >= 0.9
+    # The SDK's ModelStep of model.create() is a Model step: CreateModel as the pipeline.
+    created = steps["IrisModel-CreateModel"]
+    assert created["StepStatus"] == "Succeeded"
+    model = sm.describe_model(ModelName=created["Metadata"]["Model"]["Arn"].rsplit("/", 1)[1])
+    assert model["ExecutionRoleArn"] == pipeline_role
+    assert (
+        model["PrimaryContainer"]["ModelDataUrl"]
+        == (described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"])
+    )

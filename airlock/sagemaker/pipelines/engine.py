@@ -21,12 +21,15 @@ from sqlalchemy import select
 
 from airlock.core.api import WAKE_WORKERS
 from airlock.core.context import RequestContext
+from airlock.core.errors import ServiceError
 from airlock.platform import ids
 from airlock.platform.loop import BackgroundLoop
 from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
-from ..operations import SPEC_MEMBERS
+from ..hosting.containers import resolve_containers
+from ..hosting.model_operations import model_out, new_model
+from ..operations import SPEC_MEMBERS, registered_artifacts
 from ..processing.models import ProcessingJob
 from ..processing.operations import job_out as processing_out
 from ..registry import Registry
@@ -289,6 +292,8 @@ class Advance:
             )
         elif step.type == "RegisterModel":
             self._register(name, arguments)
+        elif step.type in ("Model", "CreateModel"):
+            self._create_model(name, arguments)
         else:
             self._write_step(
                 name,
@@ -415,29 +420,13 @@ class Advance:
         except ServiceAccessDenied as error:
             self._write_step(name, status="Failed", failure_reason=error.message)
             return
-        artifacts = []
-        for container in (arguments.get("InferenceSpecification") or {}).get("Containers") or []:
-            url = container.get("ModelDataUrl")
-            if not url:
-                continue
-            try:
-                info = ObjectAccess(self.platform, ctx).head(parse_s3_url(url))
-            except (ObjectAccessError, ValueError) as error:
-                self._write_step(
-                    name,
-                    status="Failed",
-                    failure_reason=f"Could not access model data at {url}: {error}",
-                )
-                return
-            artifacts.append(
-                {
-                    "ModelDataUrl": url,
-                    "ETag": info.etag,
-                    "Size": info.size,
-                    "VersionId": info.version_id,
-                    "Sha256": list(info.sha256s),
-                }
+        try:
+            artifacts = registered_artifacts(
+                ObjectAccess(self.platform, ctx), arguments.get("InferenceSpecification") or {}
             )
+        except ServiceError as error:
+            self._write_step(name, status="Failed", failure_reason=error.message)
+            return
         group_name = str(arguments.get("ModelPackageGroupName", ""))
         if not GROUP_NAME.fullmatch(group_name):
             self._write_step(
@@ -464,27 +453,49 @@ class Advance:
                 artifacts=artifacts,
                 token=None,
             )
-            now = self.platform.clock.now()
-            step = ExecutionStep(
-                execution_id=self.execution_id,
-                name=name,
-                type="RegisterModel",
-                status="Succeeded",
-                metadata_={"RegisterModel": {"Arn": package.arn}},
-                properties={"ModelPackageArn": package.arn},
-                started_at=now,
-                ended_at=now,
+            self._done_in(
+                session,
+                name,
+                {"RegisterModel": {"Arn": package.arn}},
+                {"ModelPackageArn": package.arn},
             )
-            session.add(step)
-            session.flush()
-            execution = session.get(PipelineExecution, self.execution_id)
-            assert execution is not None
-            step_changed(session, self.platform.clock, execution, step, None)
-        self.rows[name] = (
-            "Succeeded",
-            {"ModelPackageArn": package.arn},
-            {"RegisterModel": {"Arn": package.arn}},
+
+    def _create_model(self, name: str, arguments: dict[str, Any]) -> None:
+        """A Model step (the SDK's ModelStep of `model.create()`): CreateModel as the pipeline."""
+        model_name = job_name(self.exec_id, name)
+        try:
+            ctx = self._ctx()
+            request = {**arguments, "ModelName": model_name}
+            arn = f"arn:aws:sagemaker:{self.region}:{self.account}:model/{model_name.lower()}"
+            containers = resolve_containers(self.platform, ctx, request, arn)
+            with self.platform.db.write() as session:
+                registry = Registry(session, self.platform.clock)
+                model = new_model(registry, ctx, model_name, _json(request), containers)
+                self._done_in(session, name, {"Model": {"Arn": model.arn}}, _json(model_out(model)))
+        except ServiceError as error:
+            self._write_step(name, status="Failed", failure_reason=error.message)
+
+    def _done_in(
+        self, session: Any, name: str, metadata: dict[str, Any], properties: dict[str, Any]
+    ) -> None:
+        """Record a step that succeeded in the transaction that did its work."""
+        now = self.platform.clock.now()
+        step = ExecutionStep(
+            execution_id=self.execution_id,
+            name=name,
+            type=self.definition.steps[name].type,
+            status="Succeeded",
+            metadata_=metadata,
+            properties=properties,
+            started_at=now,
+            ended_at=now,
         )
+        session.add(step)
+        session.flush()
+        execution = session.get(PipelineExecution, self.execution_id)
+        assert execution is not None
+        step_changed(session, self.platform.clock, execution, step, None)
+        self.rows[name] = ("Succeeded", properties, metadata)
 
     def _stop_all(self) -> None:
         for name, (status, _, metadata) in list(self.rows.items()):

@@ -48,10 +48,29 @@ def hyperparameter(hyperparameters: dict[str, str], name: str) -> str | None:
     return decoded if isinstance(decoded, str) else value
 
 
+def repository_of(image: str) -> str:
+    """The repository of an image URI (`sagemaker-xgboost` of `…/sagemaker-xgboost:1.7-1`)."""
+    match = _ECR.match(image.strip())
+    return match.group(1).rsplit("/", 1)[-1] if match else ""
+
+
+def unknown_image(image: str) -> UnknownImage:
+    """The refusal of an image no local runtime stands for, listing the supported ones."""
+    return UnknownImage(
+        f"Airlock has no local runtime for the image {image}. Supported images: "
+        f"{'; '.join(SUPPORTED)}."
+    )
+
+
+def check_image(image: str) -> None:
+    """UnknownImage unless a local runtime stands for the image."""
+    if repository_of(image) not in ("sagemaker-xgboost", "sagemaker-scikit-learn"):
+        raise unknown_image(image)
+
+
 def runtime_for(image: str, hyperparameters: dict[str, str]) -> Runtime:
     """The runtime of an image, or UnknownImage with a reason listing the supported ones."""
-    match = _ECR.match(image.strip())
-    repository = match.group(1).rsplit("/", 1)[-1] if match else ""
+    repository = repository_of(image)
     program = hyperparameter(hyperparameters, "sagemaker_program")
     source = hyperparameter(hyperparameters, "sagemaker_submit_directory")
     if repository in ("sagemaker-xgboost", "sagemaker-scikit-learn") and program:
@@ -63,7 +82,4 @@ def runtime_for(image: str, hyperparameters: dict[str, str]) -> Runtime:
             "The scikit-learn image runs script mode only: set the sagemaker_program "
             "hyperparameter (and sagemaker_submit_directory)."
         )
-    raise UnknownImage(
-        f"Airlock has no local runtime for the image {image}. Supported images: "
-        f"{'; '.join(SUPPORTED)}."
-    )
+    raise unknown_image(image)

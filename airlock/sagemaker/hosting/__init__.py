@@ -1,0 +1,1 @@
+"""SageMaker hosting: models (and, with them, what serves them)."""
