@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from airlock.sagemaker.pipelines.definition import InvalidDefinition, parse_definition
+from airlock.sagemaker.pipelines.retry import exception_type, next_attempt
 
 
 def definition(steps: list[dict[str, Any]], parameters: list[dict[str, Any]] | None = None) -> str:
@@ -54,6 +56,7 @@ CHECK: dict[str, Any] = {
     },
 }
 ROUNDS = [{"Name": "Rounds", "Type": "String", "DefaultValue": "20"}]
+RETRY = {"ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"], "IntervalSeconds": 1, "MaxAttempts": 3}
 
 
 def test_a_definition_becomes_a_dag() -> None:
@@ -64,6 +67,31 @@ def test_a_definition_becomes_a_dag() -> None:
     assert parsed.steps["Register"].needs == {"Train", "Check"}
     assert parsed.conditional == {"Register", "Stop"}
     assert parsed.parameters["Rounds"]["DefaultValue"] == "20"
+
+
+def test_retry_policies_choose_failures_and_times() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    policies = [
+        {"ExceptionType": ["SageMaker.CAPACITY_ERROR"], "IntervalSeconds": 10, "MaxAttempts": 2},
+        {
+            "ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"],
+            "IntervalSeconds": 1,
+            "ExpireAfterMin": 1,
+        },
+    ]
+    capacity = exception_type("Training", "CapacityError: no ml.m5.large left")
+    assert capacity == "SageMaker.CAPACITY_ERROR"
+    # IntervalSeconds grows by BackoffRate (2.0 unless given): 10 s, then 20 s, then no more.
+    assert next_attempt(policies, capacity, 0, start, start) == start + timedelta(seconds=10)
+    assert next_attempt(policies, capacity, 1, start, start) == start + timedelta(seconds=20)
+    assert next_attempt(policies, capacity, 2, start, start) is None
+    internal = exception_type("Processing", "InternalServerError: disk")
+    later = start + timedelta(seconds=50)
+    assert next_attempt(policies, internal, 2, start, later) == later + timedelta(seconds=4)
+    assert next_attempt(policies, internal, 4, start, later) is None, "past ExpireAfterMin"
+    assert exception_type("Training", "AlgorithmError: exit 1") is None
+    assert exception_type("RegisterModel", "InternalServerError: x") is None
+    assert next_attempt(policies, None, 0, start, start) is None
 
 
 @pytest.mark.parametrize(
@@ -109,6 +137,39 @@ def test_a_definition_becomes_a_dag() -> None:
             [{"Name": "A", "Type": "Fail"}, {"Name": "A", "Type": "Fail"}],
             [],
             "Step names must be unique: A appears twice.",
+        ),
+        (
+            [{"Name": "A", "Type": "Fail", "RetryPolicies": [RETRY]}],
+            [],
+            "Step A: a Fail step cannot have RetryPolicies.",
+        ),
+        (
+            [dict(TRAIN, RetryPolicies=[dict(RETRY, ExceptionType=["Step.OOPS"])])],
+            ROUNDS,
+            "Step Train: RetryPolicies[0].ExceptionType Step.OOPS is not one of "
+            "Step.SERVICE_FAULT, Step.THROTTLING, SageMaker.JOB_INTERNAL_ERROR, "
+            "SageMaker.CAPACITY_ERROR, SageMaker.RESOURCE_LIMIT.",
+        ),
+        (
+            [dict(REGISTER, RetryPolicies=[RETRY])],
+            [],
+            "Step Register: RetryPolicies[0].ExceptionType SageMaker.JOB_INTERNAL_ERROR is not "
+            "one of Step.SERVICE_FAULT, Step.THROTTLING.",
+        ),
+        (
+            [dict(TRAIN, RetryPolicies=[dict(RETRY, ExpireAfterMin=5)])],
+            ROUNDS,
+            "Step Train: RetryPolicies[0] needs exactly one of MaxAttempts and ExpireAfterMin.",
+        ),
+        (
+            [dict(TRAIN, RetryPolicies=[dict(RETRY, MaxAttempts=21)])],
+            ROUNDS,
+            "Step Train: RetryPolicies[0].MaxAttempts must be an integer from 1 to 20.",
+        ),
+        (
+            [dict(TRAIN, RetryPolicies=[dict(RETRY, BackoffRate="fast")])],
+            ROUNDS,
+            "Step Train: RetryPolicies[0].BackoffRate must be a non-negative number.",
         ),
     ],
 )

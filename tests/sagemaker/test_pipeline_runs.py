@@ -106,9 +106,9 @@ def pipeline(role: str, threshold: float) -> str:
     )
 
 
-def run(sm: Any, name: str) -> dict[str, Any]:
+def run(sm: Any, name: str, **extra: Any) -> dict[str, Any]:
     arn = sm.start_pipeline_execution(
-        PipelineName=name, PipelineParameters=[{"Name": "Rounds", "Value": "15"}]
+        PipelineName=name, PipelineParameters=[{"Name": "Rounds", "Value": "15"}], **extra
     )["PipelineExecutionArn"]
 
     def done() -> dict[str, Any] | None:
@@ -181,8 +181,10 @@ def test_a_failed_condition_ends_in_the_fail_step(setup: dict[str, Any]) -> None
     assert "Pipeline parameter Unknown is not defined by the pipeline." in str(caught.value)
 
 
-def test_parallelism_is_limited(setup: dict[str, Any]) -> None:  # noqa: F811
+@pytest.mark.parametrize("given_to", ["pipeline", "execution"])
+def test_parallelism_is_limited(setup: dict[str, Any], given_to: str) -> None:  # noqa: F811
     sm = setup["sm"]
+    limit = {"ParallelismConfiguration": {"MaxParallelExecutionSteps": 1}}
     definition = json.loads(pipeline(setup["role"], 0.2))
     train = definition["Steps"][0]
     twin = json.loads(json.dumps(train))
@@ -192,10 +194,12 @@ def test_parallelism_is_limited(setup: dict[str, Any]) -> None:  # noqa: F811
         PipelineName="one-at-a-time",
         PipelineDefinition=json.dumps(definition),
         RoleArn=setup["role"],
-        ParallelismConfiguration={"MaxParallelExecutionSteps": 1},
+        **(limit if given_to == "pipeline" else {}),
     )
-    execution = run(sm, "one-at-a-time")
+    execution = run(sm, "one-at-a-time", **(limit if given_to == "execution" else {}))
     assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
+    if given_to == "execution":
+        assert execution["ParallelismConfiguration"] == limit["ParallelismConfiguration"]
     first, second = sm.list_pipeline_execution_steps(
         PipelineExecutionArn=execution["PipelineExecutionArn"], SortOrder="Ascending"
     )["PipelineExecutionSteps"]

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .retry import policy_problem
+
 STEP_TYPES = (
     "Training",
     "Processing",
@@ -135,6 +137,9 @@ def _add_step(steps: dict[str, Step], raw: Any, where: str) -> None:
         raise InvalidDefinition(
             f"Step {name}: type {kind} is not supported. Supported: {', '.join(STEP_TYPES)}."
         )
+    problem = policy_problem(kind, raw.get("RetryPolicies"))
+    if problem:
+        raise InvalidDefinition(f"Step {name}: {problem}.")
     steps[name] = Step(name, kind, dict(raw.get("Arguments") or {}), raw)
     if kind == "Condition":  # nested branch steps are read on their own
         steps[name].raw = {k: v for k, v in raw.items() if k != "Arguments"} | {

@@ -39,6 +39,7 @@ from .definition import Definition, parse_definition
 from .events import execution_changed, step_changed
 from .expressions import ExpressionError, Scope, condition_holds, resolve
 from .models import ExecutionStep, Pipeline, PipelineExecution
+from .retry import exception_type, next_attempt
 
 log = logging.getLogger("airlock.pipelines")
 
@@ -98,15 +99,18 @@ class Advance:
             self.parameters = dict(execution.parameters)
             self.started = execution.created_at
             self.pipeline = (pipeline.name, pipeline.arn, pipeline.role_arn)
-            self.limit = int((pipeline.parallelism or {}).get("MaxParallelExecutionSteps") or 0)
+            parallelism = execution.parallelism or pipeline.parallelism or {}
+            self.limit = int(parallelism.get("MaxParallelExecutionSteps") or 0)
             self.account, self.region = pipeline.account_id, pipeline.region
             self.definition: Definition = parse_definition(execution.definition)
+            rows = session.scalars(
+                select(ExecutionStep).where(ExecutionStep.execution_id == execution_id)
+            ).all()
             self.rows = {
-                row.name: (row.status, dict(row.properties), dict(row.metadata_))
-                for row in session.scalars(
-                    select(ExecutionStep).where(ExecutionStep.execution_id == execution_id)
-                )
+                row.name: (row.status, dict(row.properties), dict(row.metadata_)) for row in rows
             }
+            # Failed attempts waiting to run again (RetryPolicies, RetryPipelineExecution).
+            self.retry_at = {row.name: row.retry_at for row in rows if row.retry_at is not None}
 
     # Helpers -------------------------------------------------------------------------
 
@@ -168,32 +172,40 @@ class Advance:
         except (ObjectAccessError, ValueError) as error:
             raise ExpressionError(f"property file {name} at {url}: {error}") from error
 
+    def _row(self, session: Any, name: str) -> tuple[ExecutionStep, str | None]:
+        """The step's row (a new one if it never ran) and its status before this change."""
+        row = session.scalars(
+            select(ExecutionStep).where(
+                ExecutionStep.execution_id == self.execution_id, ExecutionStep.name == name
+            )
+        ).first()
+        if row is not None:
+            return row, row.status
+        row = ExecutionStep(
+            execution_id=self.execution_id,
+            name=name,
+            type=self.definition.steps[name].type,
+            status="Executing",
+            started_at=self.platform.clock.now(),
+        )
+        session.add(row)
+        return row, None
+
+    def _changed(self, session: Any, row: ExecutionStep, previous: str | None) -> None:
+        session.flush()
+        if row.status != previous:
+            execution = session.get(PipelineExecution, self.execution_id)
+            assert execution is not None
+            step_changed(session, self.platform.clock, execution, row, previous)
+
     def _write_step(self, name: str, **values: Any) -> None:
-        now = self.platform.clock.now()
         with self.platform.db.write() as session:
-            row = session.scalars(
-                select(ExecutionStep).where(
-                    ExecutionStep.execution_id == self.execution_id, ExecutionStep.name == name
-                )
-            ).first()
-            if row is None:
-                row = ExecutionStep(
-                    execution_id=self.execution_id,
-                    name=name,
-                    type=self.definition.steps[name].type,
-                    started_at=now,
-                )
-                session.add(row)
-            previous = row.status
+            row, previous = self._row(session, name)
             for key, value in values.items():
                 setattr(row, key, value)
             if values.get("status") in TERMINAL:
-                row.ended_at = now
-            session.flush()
-            if row.status != previous:
-                execution = session.get(PipelineExecution, self.execution_id)
-                assert execution is not None
-                step_changed(session, self.platform.clock, execution, row, previous)
+                row.ended_at = self.platform.clock.now()
+            self._changed(session, row, previous)
         current = self.rows.get(name, ("", {}, {}))
         self.rows[name] = (
             values.get("status", current[0]),
@@ -218,6 +230,10 @@ class Advance:
             self._stop_all()
             return
         self._poll_jobs()
+        now = self.platform.clock.now()
+        for name, at in list(self.retry_at.items()):
+            if at <= now:
+                self._retry(name)
         failed = [n for n, (s, _, _) in self.rows.items() if s == "Failed"]
         running = [n for n, (s, _, _) in self.rows.items() if s not in TERMINAL]
         if not failed:
@@ -371,26 +387,17 @@ class Advance:
                 **(extra if kind == "Training" else {}),
             )
             session.add(row)
-            step = ExecutionStep(
-                execution_id=self.execution_id,
-                name=name,
-                type=kind,
-                status="Executing",
-                metadata_={f"{kind}Job": {"Arn": arn}},
-                started_at=now,
-                cache_key=key,
-            )
-            session.add(step)
-            session.flush()
-            execution = session.get(PipelineExecution, self.execution_id)
-            assert execution is not None
-            step_changed(session, self.platform.clock, execution, step, None)
+            step, previous = self._row(session, name)
+            step.status = "Executing"
+            step.metadata_ = {f"{kind}Job": {"Arn": arn}}
+            step.cache_key = key
+            self._changed(session, step, previous)
             session.info[WAKE_WORKERS] = True
         self.rows[name] = ("Executing", {}, {f"{kind}Job": {"Arn": arn}})
 
     def _poll_jobs(self) -> None:
         for name, (status, _, metadata) in list(self.rows.items()):
-            if status != "Executing":
+            if status != "Executing" or name in self.retry_at:
                 continue
             kind = self.definition.steps[name].type
             arn = metadata.get(f"{kind}Job", {}).get("Arn")
@@ -404,15 +411,49 @@ class Advance:
                 out = training_out(job) if kind == "Training" else processing_out(job)
                 ended = job.status
             properties = _json(out)
+            reason = out.get("FailureReason") or f"The job ended {ended}."
             if ended == "Completed":
                 self._write_step(name, status="Succeeded", properties=properties)
-            else:
+            elif not (ended == "Failed" and self._retry_later(name, reason)):
                 self._write_step(
                     name,
                     status="Failed" if ended == "Failed" else "Stopped",
                     properties=properties,
-                    failure_reason=out.get("FailureReason") or f"The job ended {ended}.",
+                    failure_reason=reason,
                 )
+
+    def _retry_later(self, name: str, reason: str) -> bool:
+        """Whether a RetryPolicy runs the failed step again; if so, when is recorded."""
+        step = self.definition.steps[name]
+        now = self.platform.clock.now()
+        with self.platform.db.write() as session:
+            row, _ = self._row(session, name)
+            at = next_attempt(
+                step.raw.get("RetryPolicies") or [],
+                exception_type(step.type, reason),
+                row.attempts - 1,
+                row.started_at,
+                now,
+            )
+            if at is None:
+                return False
+            row.retry_at = at
+            row.failure_reason = reason
+        log.info("step %s of %s failed (%s); it runs again at %s", name, self.arn, reason, at)
+        self.retry_at[name] = at
+        return True
+
+    def _retry(self, name: str) -> None:
+        """Run a failed step again: a new job, the attempt counted."""
+        with self.platform.db.write() as session:
+            row, _ = self._row(session, name)
+            row.attempts += 1
+            row.retry_at = None
+            row.failure_reason = None
+            row.ended_at = None
+        del self.retry_at[name]
+        self.rows.pop(name, None)
+        self._start(name)
 
     def _register(self, name: str, arguments: dict[str, Any]) -> None:
         try:
@@ -479,22 +520,12 @@ class Advance:
         self, session: Any, name: str, metadata: dict[str, Any], properties: dict[str, Any]
     ) -> None:
         """Record a step that succeeded in the transaction that did its work."""
-        now = self.platform.clock.now()
-        step = ExecutionStep(
-            execution_id=self.execution_id,
-            name=name,
-            type=self.definition.steps[name].type,
-            status="Succeeded",
-            metadata_=metadata,
-            properties=properties,
-            started_at=now,
-            ended_at=now,
-        )
-        session.add(step)
-        session.flush()
-        execution = session.get(PipelineExecution, self.execution_id)
-        assert execution is not None
-        step_changed(session, self.platform.clock, execution, step, None)
+        step, previous = self._row(session, name)
+        step.status = "Succeeded"
+        step.metadata_ = metadata
+        step.properties = properties
+        step.ended_at = self.platform.clock.now()
+        self._changed(session, step, previous)
         self.rows[name] = ("Succeeded", properties, metadata)
 
     def _stop_all(self) -> None:

@@ -16,7 +16,7 @@ from .. import errors
 from ..operations import _bad_token, api
 from ..registry import Registry, user_context
 from .definition import parse_definition
-from .events import execution_changed
+from .events import execution_changed, step_changed
 from .models import ExecutionStep, Pipeline, PipelineExecution
 from .operations import _find, _pipeline
 
@@ -104,6 +104,7 @@ def start_pipeline_execution(svc: Registry, ctx: RequestContext, p: Params) -> O
         parameters=values,
         status="Executing",
         client_token=token,
+        parallelism=p.get("ParallelismConfiguration"),
         created_at=ctx.time,
         created_by=user_context(ctx),
         modified_at=ctx.time,
@@ -134,6 +135,8 @@ def execution_out(svc: Registry, execution: PipelineExecution) -> Output:
         out["PipelineExecutionDescription"] = execution.description
     if execution.failure_reason:
         out["FailureReason"] = execution.failure_reason
+    if execution.parallelism:
+        out["ParallelismConfiguration"] = execution.parallelism
     return out
 
 
@@ -233,5 +236,42 @@ def stop_pipeline_execution(svc: Registry, ctx: RequestContext, p: Params) -> Ou
         )
     execution.status = "Stopping"
     execution.modified_at = ctx.time
+    svc.session.info[WAKE_WORKERS] = True
+    return {"PipelineExecutionArn": execution.arn}
+
+
+@api.operation("sagemaker:RetryPipelineExecution", resources=_execution_resource)
+def retry_pipeline_execution(svc: Registry, ctx: RequestContext, p: Params) -> Output:
+    """Run a Failed or Stopped execution on: its failed and stopped steps run again."""
+    execution = _execution(svc, ctx, p["PipelineExecutionArn"])
+    token = p.get("ClientRequestToken")
+    if token and execution.retry_token == token:
+        return {"PipelineExecutionArn": execution.arn}
+    if execution.status not in ("Failed", "Stopped"):
+        raise errors.SageMakerValidation(
+            f"Pipeline execution {execution.arn} is {execution.status}: only a Failed or Stopped "
+            "execution can be retried."
+        )
+    for row in svc.session.scalars(
+        select(ExecutionStep).where(
+            ExecutionStep.execution_id == execution.id,
+            ExecutionStep.status.in_(("Failed", "Stopped")),
+        )
+    ):
+        previous = row.status
+        row.status = "Executing"
+        row.retry_at = ctx.time
+        row.failure_reason = None
+        row.ended_at = None
+        svc.session.flush()
+        step_changed(svc.session, svc.clock, execution, row, previous)
+    previous = execution.status
+    execution.status = "Executing"
+    execution.failure_reason = None
+    execution.modified_at = ctx.time
+    execution.retry_token = token
+    if p.get("ParallelismConfiguration"):
+        execution.parallelism = p["ParallelismConfiguration"]
+    execution_changed(svc.session, svc.clock, execution, previous)
     svc.session.info[WAKE_WORKERS] = True
     return {"PipelineExecutionArn": execution.arn}

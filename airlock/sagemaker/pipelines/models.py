@@ -54,6 +54,10 @@ class PipelineExecution(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
     client_token: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The ClientRequestToken of the newest RetryPipelineExecution.
+    retry_token: Mapped[str | None] = mapped_column(String(128), default=None)
+    # ParallelismConfiguration given to Start/RetryPipelineExecution (else the pipeline's).
+    parallelism: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime]
     created_by: Mapped[dict[str, Any]] = mapped_column(JSON)
     modified_at: Mapped[datetime]
@@ -77,6 +81,8 @@ class ExecutionStep(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # A failed attempt a RetryPolicy (or RetryPipelineExecution) runs again at this time.
+    retry_at: Mapped[datetime | None] = mapped_column(default=None)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     # CacheConfig: the digest of the step's resolved arguments, and where a cache hit came from.

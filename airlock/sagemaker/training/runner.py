@@ -138,11 +138,32 @@ class JobRunner(BackgroundLoop):
     def _run(self, job_id: int) -> None:
         try:
             self.job_run(self.platform, job_id, self.stopping).run()
-        except Exception:
+        except Exception as error:
             log.exception("%s: job %d crashed", self.name, job_id)
+            self._internal_error(job_id, error)
         finally:
             with self._lock:
                 self._running.discard(job_id)
+
+
+    def _internal_error(self, job_id: int, error: Exception) -> None:
+        """A job Airlock itself failed to run ends Failed with SageMaker's InternalServerError.
+
+        (A retry policy for SageMaker.JOB_INTERNAL_ERROR runs such a step again.)
+        """
+        now = self.platform.clock.now()
+        with self.platform.db.write() as session:
+            job = session.get(self.model, job_id)
+            if job is None or job.status not in ("InProgress", "Stopping"):
+                return
+            job.status = "Failed"
+            job.failure_reason = (
+                f"InternalServerError: Airlock could not run the job: {type(error).__name__}: "
+                f"{error}"
+            )
+            job.ended_at = job.modified_at = now
+            if hasattr(job, "secondary_status"):
+                job.secondary_status = "Failed"
 
 
 def job_access(platform: Any, role_arn: str, account: str, job_arn: str) -> ObjectAccess:
