@@ -30,6 +30,14 @@ class Settings:
     # URL `s3://bucket/prefix?endpoint=http://host:port&region=…` (credentials from
     # the usual AWS environment).
     blob_url: str | None = None
+    # A JSON file mapping further image URIs to local commands (default
+    # `<state dir>/images.json`, read when a job or model names an image).
+    images: Path | None = None
+
+    @property
+    def images_file(self) -> Path:
+        """Where the user's image mapping is read from."""
+        return self.images or self.state_dir / "images.json"
 
     @property
     def resolved_database_url(self) -> str:
@@ -47,8 +55,9 @@ class Settings:
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; `None` values are ignored."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        if "state_dir" in given:
-            given["state_dir"] = Path(str(given["state_dir"]))
+        for name in ("state_dir", "images"):
+            if name in given:
+                given[name] = Path(str(given[name]))
         return replace(self, **given)  # type: ignore[arg-type]
 
 
@@ -63,4 +72,5 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         port=int(port) if port else None,
         region=env.get("AIRLOCK_REGION"),
         blob_url=env.get("AIRLOCK_BLOB_URL"),
+        images=env.get("AIRLOCK_IMAGES"),
     )

@@ -23,7 +23,7 @@ from .coverage import coverage
 from .deadletters import DeadLetterError, failed_deliveries
 from .explain import ExplainError, explain
 from .history import HistoryError, approval_history
-from .options import BlobUrl, DatabaseUrl, Host, Port, Region, StateDir, make_settings
+from .options import BlobUrl, DatabaseUrl, Host, Images, Port, Region, StateDir, make_settings
 
 app = typer.Typer(
     help="Airlock: multi-account ML model deployment on your machine, over the AWS APIs.",
@@ -47,9 +47,10 @@ def server(
     database_url: DatabaseUrl = None,
     region: Region = None,
     blob_url: BlobUrl = None,
+    images: Images = None,
 ) -> None:
     """Run the Airlock server in the foreground (Ctrl-C stops it cleanly)."""
-    settings = make_settings(state_dir, host, port, database_url, region, blob_url)
+    settings = make_settings(state_dir, host, port, database_url, region, blob_url, images)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -40,6 +40,15 @@ BlobUrl = Annotated[
     ),
 ]
 
+Images = Annotated[
+    Path | None,
+    typer.Option(
+        "--images",
+        help="JSON file mapping further image URIs to local commands; default "
+        "<state dir>/images.json [env: AIRLOCK_IMAGES]",
+    ),
+]
+
 
 def make_settings(
     state_dir: Path | None,
@@ -48,6 +57,7 @@ def make_settings(
     database_url: str | None = None,
     region: str | None = None,
     blob_url: str | None = None,
+    images: Path | None = None,
 ) -> Settings:
     """Flags over environment variables over defaults."""
     return settings_from_env().with_overrides(
@@ -57,4 +67,5 @@ def make_settings(
         database_url=database_url,
         region=region,
         blob_url=blob_url,
+        images=images,
     )

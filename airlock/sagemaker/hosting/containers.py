@@ -41,7 +41,7 @@ def resolve_containers(
         expanded = _expand(session, platform.clock, ctx, given)
         for container in expanded:
             try:
-                check_image(container["Image"])
+                check_image(container["Image"], platform.settings.images_file)
             except UnknownImage as error:
                 raise errors.SageMakerValidation(str(error)) from error
         reads = [c["ModelDataUrl"] for c in expanded if c.get("ModelDataUrl")]

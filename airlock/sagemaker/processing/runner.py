@@ -13,7 +13,7 @@ from typing import Any
 from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
 
 from ..training import contract
-from ..training.images import _ECR
+from ..training.images import UnknownImage, mapped_command, repository_of
 from ..training.process import supervise
 from ..training.runner import (
     Interrupted,
@@ -107,18 +107,22 @@ class ProcessingRun:
     def _command(self) -> list[str]:
         app = self.spec.get("AppSpecification") or {}
         image = app.get("ImageUri", "")
-        match = _ECR.match(image.strip())
-        repository = match.group(1).rsplit("/", 1)[-1] if match else ""
-        if repository not in IMAGES:
+        try:
+            mapped = mapped_command(image, self.platform.settings.images_file)
+        except UnknownImage as error:
+            raise JobFailure(f"ClientError: {error}") from error
+        if repository_of(image) not in IMAGES and mapped is None:
             raise JobFailure(
                 f"ClientError: Airlock has no local runtime for the image {image}. Processing "
-                f"runs these images' Python: {', '.join(IMAGES)}."
+                f"runs these images' Python: {', '.join(IMAGES)}; or map the image to a local "
+                f"command in {self.platform.settings.images_file}."
             )
-        command = [*(app.get("ContainerEntrypoint") or []), *(app.get("ContainerArguments") or [])]
+        entrypoint = app.get("ContainerEntrypoint") or list(mapped or ())
+        command = [*entrypoint, *(app.get("ContainerArguments") or [])]
         if not command:
             raise JobFailure("ClientError: AppSpecification has no ContainerEntrypoint to run.")
-        if os.path.basename(command[0]) in PYTHONS:
-            command[0] = sys.executable
+        if mapped is None and os.path.basename(command[0]) in PYTHONS:
+            command[0] = sys.executable  # the built-in images' Python is Airlock's
         return command
 
     def _prepare(self, access: ObjectAccess) -> None:

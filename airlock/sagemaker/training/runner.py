@@ -145,7 +145,6 @@ class JobRunner(BackgroundLoop):
             with self._lock:
                 self._running.discard(job_id)
 
-
     def _internal_error(self, job_id: int, error: Exception) -> None:
         """A job Airlock itself failed to run ends Failed with SageMaker's InternalServerError.
 
@@ -304,7 +303,9 @@ class Job:
         algorithm = self.spec.get("AlgorithmSpecification") or {}
         image = algorithm.get("TrainingImage") or ""
         try:
-            return runtime_for(image, self.spec.get("HyperParameters") or {})
+            return runtime_for(
+                image, self.spec.get("HyperParameters") or {}, self.platform.settings.images_file
+            )
         except UnknownImage as error:
             raise JobFailure(str(error)) from error
 
