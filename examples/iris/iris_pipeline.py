@@ -97,18 +97,12 @@ def prepare_data(session: PipelineSession, prefix: str = "iris") -> np.ndarray:
     return table[125:]
 
 
-def build_pipeline(
-    session: PipelineSession,
-    role: str,
-    name: str = "iris-pipeline",
-    group: str = "iris-models",
-    prefix: str = "iris",
-) -> Pipeline:
-    """Train → check validation:merror → register (pending approval) or fail."""
+def training(
+    session: PipelineSession, role: str, prefix: str = "iris"
+) -> tuple[TrainingStep, Estimator, ParameterInteger]:
+    """The built-in XGBoost algorithm (AWS's image URI) fitted by a TrainingStep."""
     bucket = session.default_bucket()
     rounds = ParameterInteger(name="Rounds", default_value=20)
-    max_error = ParameterFloat(name="MaxValidationError", default_value=0.2)
-    approval = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
     image = image_uris.retrieve("xgboost", region=session.boto_region_name, version="1.7-1")
     estimator = Estimator(
         image_uri=image,
@@ -130,9 +124,23 @@ def build_pipeline(
             }
         ),
     )
+    return train, estimator, rounds
+
+
+def build_pipeline(
+    session: PipelineSession,
+    role: str,
+    name: str = "iris-pipeline",
+    group: str = "iris-models",
+    prefix: str = "iris",
+) -> Pipeline:
+    """Train → check validation:merror → register (pending approval) or fail."""
+    train, estimator, rounds = training(session, role, prefix)
+    max_error = ParameterFloat(name="MaxValidationError", default_value=0.2)
+    approval = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
     merror = train.properties.FinalMetricDataList["validation:merror"].Value
     model = Model(
-        image_uri=image,
+        image_uri=estimator.image_uri,
         model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
         role=role,
         sagemaker_session=session,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import numpy as np
 import pytest
 
 from tests.sdk.conftest import sdk_session
@@ -26,36 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "iris"
 flow = pytest.importorskip("iris_pipeline")
 
 
-def training_step(session: Any, role: str) -> tuple[Any, Any, Any, np.ndarray]:
-    """An XGBoost estimator on AWS's image URI and the TrainingStep that fits it."""
-    from sagemaker import image_uris
-    from sagemaker.estimator import Estimator
-    from sagemaker.inputs import TrainingInput
-    from sagemaker.workflow.parameters import ParameterInteger
-    from sagemaker.workflow.steps import TrainingStep
-
-    test = flow.prepare_data(session)
-    rounds = ParameterInteger(name="Rounds", default_value=20)
-    image = image_uris.retrieve("xgboost", region=session.boto_region_name, version="1.7-1")
-    estimator = Estimator(
-        image_uri=image,
-        role=role,
-        instance_count=1,
-        instance_type="ml.m5.large",
-        output_path=f"s3://{BUCKET}/iris/models",
-        sagemaker_session=session,
-    )
-    estimator.set_hyperparameters(
-        objective="multi:softmax", num_class=3, num_round=rounds, max_depth=3, eta=0.3
-    )
-    inputs = {
-        channel: TrainingInput(f"s3://{BUCKET}/iris/{channel}", content_type="text/csv")
-        for channel in ("train", "validation")
-    }
-    step = TrainingStep(name="TrainIris", step_args=estimator.fit(inputs))
-    return step, estimator, rounds, test
-
-
 def steps_of(execution: Any) -> dict[str, dict[str, Any]]:
     return {step["StepName"]: step for step in execution.list_steps()}
 
@@ -67,7 +36,8 @@ def test_training_step_register_model_and_model_step(pipeline_role: str) -> None
     from sagemaker.workflow.step_collections import RegisterModel
 
     session = sdk_session(BUCKET)
-    train, estimator, rounds, test = training_step(session, pipeline_role)
+    test = flow.prepare_data(session)
+    train, estimator, rounds = flow.training(session, pipeline_role)
     register = RegisterModel(
         name="RegisterIris",
         estimator=estimator,
