@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import boto3
 import pytest
 
 from tests.sdk.conftest import sdk_session
+from tests.support import wait_for
 
 pytest.importorskip("sagemaker")
 # The SDK warns about what a PipelineSession does (no job starts at definition time) and
@@ -129,3 +131,38 @@ def test_condition_on_validation_metric(pipeline_role: str, max_error: float, ou
     described = boto3.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
     assert described["ModelApprovalStatus"] == "Approved", "the parameter reached the step"
     assert flow.accuracy(session, package_arn, test) >= 0.9
+
+
+def test_a_definition_the_sdk_3_produced(pipeline_role: str) -> None:
+    """tests/sdk/sdk3/iris_definition.json, written by SDK 3.27.0 (regenerate.sh), runs."""
+    session = sdk_session(BUCKET)
+    test = flow.prepare_data(session)
+    text = (Path(__file__).parent / "sdk3" / "iris_definition.json").read_text()
+    account = pipeline_role.split(":")[4]
+    definition = text.replace("111122223333", account)
+    assert json.loads(definition)["Steps"][0]["Arguments"]["RoleArn"] == pipeline_role
+    sm = boto3.client("sagemaker")
+    sm.create_pipeline(
+        PipelineName="iris-sdk3", PipelineDefinition=definition, RoleArn=pipeline_role
+    )
+    arn = sm.start_pipeline_execution(PipelineName="iris-sdk3")["PipelineExecutionArn"]
+
+    def done() -> dict[str, Any] | None:
+        status = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+        return None if status["PipelineExecutionStatus"] == "Executing" else status
+
+    execution = wait_for(done, timeout=180, interval=0.5, what="the SDK 3.x pipeline")
+    assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
+    steps = {
+        s["StepName"]: s
+        for s in sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
+            "PipelineExecutionSteps"
+        ]
+    }
+    assert steps["TrainIris"]["StepStatus"] == "Succeeded"
+    job = sm.describe_training_job(
+        TrainingJobName=steps["TrainIris"]["Metadata"]["TrainingJob"]["Arn"].split("/")[-1]
+    )
+    assert job["HyperParameters"]["num_round"] == "20", "an Integer parameter, as a string"
+    package = steps["RegisterIris"]["Metadata"]["RegisterModel"]["Arn"]
+    assert flow.accuracy(session, package, test) >= 0.9

@@ -369,6 +369,12 @@ class Advance:
         self, name: str, kind: str, arguments: dict[str, Any], key: str | None = None
     ) -> None:
         model = JOB_MODELS[kind]
+        if isinstance(arguments.get("HyperParameters"), dict):
+            # A parameter resolves to its type; a job's hyperparameters are strings.
+            arguments["HyperParameters"] = {
+                k: v if isinstance(v, str) else json.dumps(v)
+                for k, v in arguments["HyperParameters"].items()
+            }
         job = job_name(self.exec_id, name)
         kind_arn = "training-job" if kind == "Training" else "processing-job"
         arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{kind_arn}/{job.lower()}"
