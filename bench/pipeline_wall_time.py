@@ -1,9 +1,10 @@
 """Measure SageMaker Pipelines: wall time from StartPipelineExecution to Succeeded.
 
 Run: .venv/bin/python -m bench.pipeline_wall_time [--runs 5]
-Starts `airlock server` as its own process, uploads iris-like data, and runs the
-2-step iris pipeline (built-in XGBoost training, then RegisterModel) `--runs`
-times without caching and `--runs` times with the training step's cache hit.
+Starts `airlock server` as its own process, uploads iris, and runs the 2-step iris
+pipeline as the SageMaker SDK writes it (examples/iris's TrainingStep of the
+built-in XGBoost algorithm, then RegisterModel) `--runs` times without caching and
+`--runs` times with the training step's cache hit.
 Prints the median and range of each; asserts only that the executions succeed.
 """
 
@@ -11,66 +12,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.sagemaker.test_training import IMAGE, TRUST, csv, iris_like
-from tests.support import free_socket, process_client, server_process
+from tests.sagemaker.test_training import TRUST
+from tests.support import free_socket, process_client, profile_keys, server_process
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iris"
+sys.path.insert(0, str(EXAMPLE))
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+import iris_pipeline as flow  # noqa: E402 - the example's pipeline, from its folder
 
 
-def _definition(role: str, cached: bool) -> str:
-    train: dict[str, Any] = {
-        "Name": "Train",
-        "Type": "Training",
-        "Arguments": {
-            "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
-            "RoleArn": role,
-            "HyperParameters": {"objective": "multi:softmax", "num_class": "3", "num_round": "20"},
-            "InputDataConfig": [
-                {
-                    "ChannelName": channel,
-                    "ContentType": "text/csv",
-                    "DataSource": {
-                        "S3DataSource": {
-                            "S3DataType": "S3Prefix",
-                            "S3Uri": f"s3://bench-data/iris/{channel}",
-                        }
-                    },
-                }
-                for channel in ("train", "validation")
-            ],
-            "OutputDataConfig": {"S3OutputPath": "s3://bench-data/models"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.large",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 5,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 300},
-        },
-    }
+def _definition(session: Any, role: str, cached: bool) -> str:
+    """The 2-step iris pipeline as the SageMaker SDK writes it: TrainingStep, RegisterModel."""
+    from sagemaker.workflow.pipeline import Pipeline
+    from sagemaker.workflow.step_collections import RegisterModel
+    from sagemaker.workflow.steps import CacheConfig
+
+    train, estimator, rounds = flow.training(session, role)
     if cached:
-        train["CacheConfig"] = {"Enabled": True, "ExpireAfter": "PT1H"}
-    register = {
-        "Name": "Register",
-        "Type": "RegisterModel",
-        "Arguments": {
-            "ModelPackageGroupName": "bench",
-            "InferenceSpecification": {
-                "Containers": [
-                    {
-                        "Image": IMAGE,
-                        "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
-                    }
-                ],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-        },
-    }
-    return json.dumps({"Version": "2020-12-01", "Steps": [train, register]})
+        train.cache_config = CacheConfig(enable_caching=True, expire_after="PT1H")
+    register = RegisterModel(
+        name="RegisterIris",
+        estimator=estimator,
+        model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
+        content_types=["text/csv"],
+        response_types=["text/csv"],
+        inference_instances=["ml.m5.large"],
+        transform_instances=["ml.m5.large"],
+        model_package_group_name="bench",
+    )
+    pipeline = Pipeline(
+        name="bench", parameters=[rounds], steps=[train, register], sagemaker_session=session
+    )
+    return str(pipeline.definition())
 
 
 def _run(sm: Any, name: str) -> float:
@@ -99,16 +80,18 @@ def main() -> None:
         port = sock.getsockname()[1]
         sock.close()
         with server_process(state, port):
-            s3, iam, sm = (
-                process_client(state, port, "s3"),
-                process_client(state, port, "iam"),
-                process_client(state, port, "sagemaker"),
+            iam, sm = process_client(state, port, "iam"), process_client(state, port, "sagemaker")
+            access_key, secret = profile_keys(state)
+            os.environ.update(
+                AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+                AWS_ACCESS_KEY_ID=access_key,
+                AWS_SECRET_ACCESS_KEY=secret,
+                AWS_DEFAULT_REGION="us-east-1",
+                SAGEMAKER_USER_CONFIG_OVERRIDE=str(EXAMPLE / "sagemaker-config.yaml"),
+                SAGEMAKER_SUPPRESS_V2_WARNING="1",
             )
-            s3.create_bucket(Bucket="bench-data")
-            s3.put_object(Bucket="bench-data", Key="iris/train/t.csv", Body=csv(iris_like(150, 1)))
-            s3.put_object(
-                Bucket="bench-data", Key="iris/validation/v.csv", Body=csv(iris_like(50, 2))
-            )
+            session = flow.connect("bench-data")
+            flow.prepare_data(session)
             role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=json.dumps(TRUST))
             iam.put_role_policy(
                 RoleName="Bench",
@@ -121,13 +104,9 @@ def main() -> None:
                 ),
             )
             arn = role["Role"]["Arn"]
-            sm.create_model_package_group(ModelPackageGroupName="bench")
-            sm.create_pipeline(
-                PipelineName="plain", PipelineDefinition=_definition(arn, False), RoleArn=arn
-            )
-            sm.create_pipeline(
-                PipelineName="cached", PipelineDefinition=_definition(arn, True), RoleArn=arn
-            )
+            for name, with_cache in (("plain", False), ("cached", True)):
+                definition = _definition(session, arn, with_cache)
+                sm.create_pipeline(PipelineName=name, PipelineDefinition=definition, RoleArn=arn)
             plain = [_run(sm, "plain") for _ in range(args.runs)]
             _run(sm, "cached")  # fills the cache
             cached = [_run(sm, "cached") for _ in range(args.runs)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airlock.sagemaker.algorithms.xgboost import AlgorithmError, metric_line, parse_hyperparameters
+from airlock.algorithms.xgboost import AlgorithmError, metric_line, parse_hyperparameters
 from airlock.sagemaker.training.runner import metrics_from_line
 
 

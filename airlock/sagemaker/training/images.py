@@ -38,7 +38,7 @@ class Runtime:
 
 
 XGBOOST = Runtime(
-    "built-in XGBoost", (sys.executable, "-m", "airlock.sagemaker.algorithms.xgboost")
+    "built-in XGBoost", (sys.executable, "-m", "airlock.algorithms.xgboost")
 )
 SUPPORTED = (
     "sagemaker-xgboost (the built-in algorithm, or script mode with sagemaker_program)",

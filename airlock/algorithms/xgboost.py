@@ -1,6 +1,6 @@
 """The built-in XGBoost algorithm, as SageMaker's `sagemaker-xgboost` container runs it.
 
-Run as a program inside a job's `/opt/ml` (`python -m airlock.sagemaker.algorithms.xgboost`):
+Run as a program inside a job's `/opt/ml` (`python -m airlock.algorithms.xgboost`):
 hyperparameters arrive as strings in `input/config/hyperparameters.json`; the `train`
 and optional `validation` channels hold `text/csv` (label first, no header) or
 `text/libsvm`; every round prints the container's metric line
@@ -202,6 +202,9 @@ def _metric_lines() -> Any:
 
 def main() -> int:
     """Entry point inside the job."""
+    # xgboost imports scikit-learn when it is installed (1 s of a 2 s job); the
+    # algorithm uses none of it, so its import is refused here.
+    sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
     ml = Path(os.environ.get("SM_ML_ROOT", "/opt/ml"))
     try:
         train(ml)
