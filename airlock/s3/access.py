@@ -185,11 +185,17 @@ class ObjectAccess:
                     return keys
                 after = page.last
 
-    def download_prefix(self, prefix: S3Url, target: Path) -> list[Path]:
-        """Every object under a prefix into a folder, keeping the key's path below the prefix."""
+    def download_prefix(
+        self, prefix: S3Url, target: Path, shard: tuple[int, int] | None = None
+    ) -> list[Path]:
+        """Every object under a prefix into a folder, keeping the key's path below the prefix.
+
+        `shard` (index, count) takes every count-th key from the index-th on, in key order.
+        """
         written = []
         base = prefix.key if prefix.key.endswith("/") or not prefix.key else prefix.key + "/"
-        for key in self.keys(prefix):
+        keys = sorted(self.keys(prefix))
+        for key in keys[shard[0] :: shard[1]] if shard else keys:
             relative = key[len(base) :] if key.startswith(base) else Path(key).name
             if not relative or relative.endswith("/"):
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from functools import cache
@@ -14,8 +15,22 @@ HOST = "algo-1"
 CONTAINER_ROOT = "/opt/ml"
 
 
-def prepare(ml: Path, spec: dict[str, Any]) -> None:
-    """The folder tree and config files of a job (emptied first: a rerun starts clean)."""
+def hosts_of(spec: dict[str, Any]) -> list[str]:
+    """The hosts of a job: `algo-1` … `algo-<InstanceCount>`."""
+    count = int((spec.get("ResourceConfig") or {}).get("InstanceCount") or 1)
+    return [f"algo-{index}" for index in range(1, count + 1)]
+
+
+def write_hosts_file(path: Path, hosts: list[str]) -> Path:
+    """An /etc/hosts where every host of the job is this machine."""
+    path.write_text("127.0.0.1 localhost " + " ".join(hosts) + "\n::1 localhost\n")
+    return path
+
+
+def prepare(
+    ml: Path, spec: dict[str, Any], host: str = HOST, hosts: list[str] | None = None
+) -> None:
+    """The folder tree and config files of a job's host (emptied first: a rerun starts clean)."""
     if ml.exists():
         shutil.rmtree(ml)
     for folder in ("input/config", "input/data", "model", "output/data", "code", "checkpoints"):
@@ -24,7 +39,9 @@ def prepare(ml: Path, spec: dict[str, Any]) -> None:
     hyperparameters = spec.get("HyperParameters") or {}
     (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
     (config / "resourceconfig.json").write_text(
-        json.dumps({"current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0"})
+        json.dumps(
+            {"current_host": host, "hosts": hosts or [host], "network_interface_name": "eth0"}
+        )
     )
     channels = {
         channel["ChannelName"]: {
@@ -41,7 +58,13 @@ def prepare(ml: Path, spec: dict[str, Any]) -> None:
     (config / "inputdataconfig.json").write_text(json.dumps(channels))
 
 
-def environment(root: str, spec: dict[str, Any], job_name: str) -> dict[str, str]:
+def environment(
+    root: str,
+    spec: dict[str, Any],
+    job_name: str,
+    host: str = HOST,
+    hosts: list[str] | None = None,
+) -> dict[str, str]:
     """The `SM_*` variables SageMaker's toolkits set, with `root` standing for `/opt/ml`."""
     hyperparameters = spec.get("HyperParameters") or {}
     channels = [c["ChannelName"] for c in spec.get("InputDataConfig") or []]
@@ -54,8 +77,8 @@ def environment(root: str, spec: dict[str, Any], job_name: str) -> dict[str, str
         "SM_OUTPUT_DATA_DIR": f"{root}/output/data",
         "SM_CHANNELS": json.dumps(channels),
         "SM_HPS": json.dumps(hyperparameters),
-        "SM_HOSTS": json.dumps([HOST]),
-        "SM_CURRENT_HOST": HOST,
+        "SM_HOSTS": json.dumps(hosts or [host]),
+        "SM_CURRENT_HOST": host,
         "SM_NUM_CPUS": str(os.cpu_count() or 1),
         "SM_NUM_GPUS": "0",
         "SM_LOG_LEVEL": "20",
@@ -86,7 +109,7 @@ def namespaces_work() -> bool:
 
 
 def command(
-    ml: Path, program: tuple[str, ...], workdir: str | None = None
+    ml: Path, program: tuple[str, ...], workdir: str | None = None, hosts: Path | None = None
 ) -> tuple[list[str], str]:
     """The command that runs `program` with `ml` seen as `/opt/ml`, and the root it sees.
 
@@ -94,11 +117,13 @@ def command(
     on `/opt/ml`, so the paths are exactly SageMaker's. Without namespaces the
     program runs with the `SM_*` paths pointing into the job folder instead.
     `workdir` is a folder under `/opt/ml` to start in (the caller maps it otherwise).
+    `hosts` is bound on /etc/hosts, so the hosts of a multi-instance job resolve.
     """
     if namespaces_work():
+        etc_hosts = f"mount --bind {shlex.quote(str(hosts))} /etc/hosts && " if hosts else ""
         script = (
             'mount -t tmpfs tmpfs /opt && mkdir -p /opt/ml && mount --bind "$0" /opt/ml '
-            f'&& cd {workdir or "/"} && exec "$@"'
+            f'&& {etc_hosts}cd {workdir or "/"} && exec "$@"'
         )
         return (
             [

@@ -37,9 +37,7 @@ class Runtime:
     source: str | None = None
 
 
-XGBOOST = Runtime(
-    "built-in XGBoost", (sys.executable, "-m", "airlock.algorithms.xgboost")
-)
+XGBOOST = Runtime("built-in XGBoost", (sys.executable, "-m", "airlock.algorithms.xgboost"))
 SUPPORTED = (
     "sagemaker-xgboost (the built-in algorithm, or script mode with sagemaker_program)",
     "sagemaker-scikit-learn (script mode)",

@@ -12,6 +12,7 @@ from .. import errors
 from ..jobs import check_role, find_job, job_arn, job_resource, listed_jobs, request_stop
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry
+from .images import hyperparameter, repository_of
 from .models import TrainingJob
 
 KIND = "training-job"
@@ -34,10 +35,15 @@ def create_training_job(svc: Registry, ctx: RequestContext, p: Params) -> Output
             "Training job names must be unique within an AWS account and region, and a "
             f"training job with this name already exists ({job_arn(ctx, KIND, name)})"
         )
-    if (p.get("ResourceConfig") or {}).get("InstanceCount", 1) > 1:
+    algorithm = p.get("AlgorithmSpecification") or {}
+    if (p.get("ResourceConfig") or {}).get("InstanceCount", 1) > 1 and (
+        repository_of(algorithm.get("TrainingImage") or "") == "sagemaker-xgboost"
+        and not hyperparameter(p.get("HyperParameters") or {}, "sagemaker_program")
+    ):
         raise errors.SageMakerValidation(
             "InstanceCount > 1 is not supported by the built-in XGBoost algorithm in Airlock: "
-            "it would train once per instance instead of in a distributed cluster. Use 1."
+            "it would train once per instance instead of in a distributed cluster. Use 1, or "
+            "script mode, where every instance runs your program."
         )
     check_role(svc, ctx, p["RoleArn"], job_arn(ctx, KIND, name))
     now = ctx.time

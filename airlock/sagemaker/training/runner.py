@@ -30,15 +30,19 @@ from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url, parse_s3_u
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from . import contract
-from .images import Runtime, UnknownImage, hyperparameter, runtime_for
+from .images import XGBOOST, Runtime, UnknownImage, hyperparameter, runtime_for
 from .models import TrainingJob
-from .process import supervise
+from .process import Outcome, supervise
 
 log = logging.getLogger("airlock.training")
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 POLL_SECONDS = 0.2
 DEFAULT_MAX_RUNTIME = 86400
+SINGLE_INSTANCE = (
+    "ClientError: The built-in XGBoost algorithm trains on one instance in Airlock: set "
+    "InstanceCount to 1, or use script mode, where every instance runs your program."
+)
 MESSAGES = {
     "Restarting": "Restarting the training job: the server stopped while it ran",
     "Starting": "Preparing the instances for training",
@@ -214,7 +218,15 @@ class Job:
             self.name, self.account, self.region = job.name, job.account_id, job.region
             self.stopping = job.status == "Stopping"
         self.ml = platform.settings.state_dir / "jobs" / "training" / self.account / self.name
-        self.stream = f"{self.name}/{contract.HOST}-{int(time.time())}"
+        # One /opt/ml and one log stream per host (algo-1 is the job's own folder).
+        self.hosts = contract.hosts_of(self.spec)
+        self.mls = {
+            host: self.ml if host == contract.HOST else self.ml.with_name(f"{self.name}.{host}")
+            for host in self.hosts
+        }
+        epoch = int(time.time())
+        self.streams = {host: f"{self.name}/{host}-{epoch}" for host in self.hosts}
+        self.stream = self.streams[contract.HOST]
         self.metrics: dict[str, tuple[float, datetime]] = {}
 
     # Status ------------------------------------------------------------------------------
@@ -265,7 +277,8 @@ class Job:
             runtime = self._runtime()
             access = self._access()
             self._transition("Downloading")
-            contract.prepare(self.ml, self.spec)
+            for host, ml in self.mls.items():
+                contract.prepare(ml, self.spec, host, self.hosts)
             self._download(access)
             if runtime.script:
                 self._fetch_source(access, runtime)
@@ -303,11 +316,14 @@ class Job:
         algorithm = self.spec.get("AlgorithmSpecification") or {}
         image = algorithm.get("TrainingImage") or ""
         try:
-            return runtime_for(
+            runtime = runtime_for(
                 image, self.spec.get("HyperParameters") or {}, self.platform.settings.images_file
             )
         except UnknownImage as error:
             raise JobFailure(str(error)) from error
+        if runtime == XGBOOST and len(self.hosts) > 1:
+            raise JobFailure(SINGLE_INSTANCE)
+        return runtime
 
     def _access(self) -> ObjectAccess:
         arn = f"arn:aws:sagemaker:{self.region}:{self.account}:training-job/{self.name.lower()}"
@@ -324,18 +340,27 @@ class Job:
             )
             if mode != "File":
                 raise JobFailure(f"ClientError: channel {name}: only File input mode is supported.")
-            target = self.ml / "input" / "data" / name
             try:
                 url = parse_s3_url(source["S3Uri"])
                 if source.get("S3DataType", "S3Prefix") == "ManifestFile":
-                    self._download_manifest(access, url, target)
-                else:
-                    files = access.download_prefix(url, target)
-                    if not files:
-                        raise JobFailure(
-                            f'ClientError: No S3 objects found under S3 URL "{source["S3Uri"]}" '
-                            f"given in input data source (channel {name})."
-                        )
+                    for ml in self.mls.values():
+                        self._download_manifest(access, url, ml / "input" / "data" / name)
+                    continue
+                # ShardedByS3Key: each host gets every n-th object, as SageMaker shards.
+                sharded = source.get("S3DataDistributionType") == "ShardedByS3Key"
+                found = [
+                    access.download_prefix(
+                        url,
+                        ml / "input" / "data" / name,
+                        (index, len(self.hosts)) if sharded else None,
+                    )
+                    for index, ml in enumerate(self.mls.values())
+                ]
+                if not any(found):
+                    raise JobFailure(
+                        f'ClientError: No S3 objects found under S3 URL "{source["S3Uri"]}" '
+                        f"given in input data source (channel {name})."
+                    )
             except ObjectAccessError as error:
                 raise JobFailure(
                     f"ClientError: Data download failed for channel {name}: {error}"
@@ -361,8 +386,9 @@ class Job:
                     f"ClientError: Could not download the source directory {runtime.source}: "
                     f"{error}"
                 ) from error
-            with tarfile.open(archive) as tar:
-                tar.extractall(code, filter="data")
+            for ml in self.mls.values():
+                with tarfile.open(archive) as tar:
+                    tar.extractall(ml / "code", filter="data")
         if not (code / str(runtime.script)).is_file():
             raise JobFailure(
                 f"ClientError: The entry point {runtime.script} is not in the source directory."
@@ -376,6 +402,7 @@ class Job:
             )
 
     def _train(self, runtime: Runtime) -> None:
+        """Every host's process at once; the first to fail stops the others and the job."""
         program = runtime.command
         workdir = None
         if runtime.script:
@@ -386,15 +413,62 @@ class Job:
                     arguments += [f"--{name}", hyperparameter(hyperparameters, name) or ""]
             program = (sys.executable, "-u", str(runtime.script), *arguments)
             workdir = f"{contract.CONTAINER_ROOT}/code"
-        command, root = contract.command(self.ml, program, workdir)
+        etc_hosts = None
+        if len(self.hosts) > 1:
+            etc_hosts = contract.write_hosts_file(
+                self.ml.with_name(f"{self.name}.hosts"), self.hosts
+            )
+        peer_failed = threading.Event()
+        outcomes: dict[str, Outcome] = {}
+
+        def run(host: str) -> None:
+            outcome = self._run_host(host, runtime, program, workdir, etc_hosts, peer_failed)
+            outcomes[host] = outcome
+            if outcome.returncode:
+                peer_failed.set()
+
+        threads = [threading.Thread(target=run, args=(host,)) for host in self.hosts[1:]]
+        for thread in threads:
+            thread.start()
+        run(contract.HOST)
+        for thread in threads:
+            thread.join()
+        if any(o.killed == "shutdown" for o in outcomes.values()):
+            raise Interrupted()
+        for host in self.hosts:
+            if outcomes[host].returncode:
+                failure = self.mls[host] / "output" / "failure"
+                reason = failure.read_text().strip() if failure.exists() else ""
+                where = f" on {host}" if len(self.hosts) > 1 else ""
+                raise JobFailure(
+                    reason
+                    or f"AlgorithmError: the training program exited with status "
+                    f"{outcomes[host].returncode}{where}"
+                )
+        for outcome in outcomes.values():
+            if outcome.killed is not None:
+                raise Stopped(outcome.killed)
+
+    def _run_host(
+        self,
+        host: str,
+        runtime: Runtime,
+        program: tuple[str, ...],
+        workdir: str | None,
+        etc_hosts: Path | None,
+        peer_failed: threading.Event,
+    ) -> Outcome:
+        ml = self.mls[host]
+        command, root = contract.command(ml, program, workdir, etc_hosts)
         if root != contract.CONTAINER_ROOT:
             self._log(
                 [
                     "Airlock: private mount namespaces are refused here (unshare failed); the job "
-                    f"runs with its SM_* paths under {self.ml} instead of /opt/ml."
-                ]
+                    f"runs with its SM_* paths under {ml} instead of /opt/ml."
+                ],
+                host,
             )
-        env = {**os.environ, **contract.environment(root, self.spec, self.name)}
+        env = {**os.environ, **contract.environment(root, self.spec, self.name, host, self.hosts)}
         if runtime.script:
             env["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [f"{root}/code", os.environ.get("PYTHONPATH")])
@@ -404,27 +478,17 @@ class Job:
         limit = (self.spec.get("StoppingCondition") or {}).get(
             "MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME
         )
-        outcome = supervise(
+        return supervise(
             command,
             env=env,
-            cwd=self.ml / "code" if runtime.script and root != contract.CONTAINER_ROOT else None,
+            cwd=ml / "code" if runtime.script and root != contract.CONTAINER_ROOT else None,
             max_seconds=float(limit),
-            stop_requested=self._stop_requested,
+            stop_requested=lambda: peer_failed.is_set() or self._stop_requested(),
             shutdown=self.shutdown,
-            on_line=self._metrics_of,
-            on_batch=self._log,
+            # Metrics come from the first host's log, as SageMaker reads them.
+            on_line=self._metrics_of if host == contract.HOST else lambda line: None,
+            on_batch=lambda batch: self._log(batch, host),
         )
-        if outcome.killed == "shutdown":
-            raise Interrupted()
-        if outcome.killed is not None:
-            raise Stopped(outcome.killed)
-        if outcome.returncode != 0:
-            failure = self.ml / "output" / "failure"
-            reason = failure.read_text().strip() if failure.exists() else ""
-            raise JobFailure(
-                reason
-                or f"AlgorithmError: the training program exited with status {outcome.returncode}"
-            )
 
     def _metrics_of(self, line: str) -> None:
         now = self.platform.clock.now()
@@ -432,8 +496,9 @@ class Job:
         for name, value in metrics_from_line(line, definitions).items():
             self.metrics[name] = (value, now)
 
-    def _log(self, batch: list[str]) -> None:
-        append_log(self.platform, self.account, self.region, LOG_GROUP, self.stream, batch)
+    def _log(self, batch: list[str], host: str = contract.HOST) -> None:
+        stream = self.streams[host]
+        append_log(self.platform, self.account, self.region, LOG_GROUP, stream, batch)
 
     def _upload(self, access: ObjectAccess) -> str:
         output = (self.spec.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")
