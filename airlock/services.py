@@ -12,6 +12,7 @@ from airlock.logs import api as logs_api
 from airlock.organizations import api as organizations_api
 from airlock.s3 import api as s3_api
 from airlock.sagemaker import api as sagemaker_api
+from airlock.sagemaker_runtime import api as sagemaker_runtime_api
 from airlock.sts import api as sts_api
 
 SERVICES: list[ServiceApi[Any]] = [
@@ -23,6 +24,7 @@ SERVICES: list[ServiceApi[Any]] = [
     s3_api,
     events_api,
     sagemaker_api,
+    sagemaker_runtime_api,
 ]
 
 __all__ = ["SERVICES"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from airlock.platform.blobs import BlobStore
 from airlock.platform.clock import Clock
@@ -20,6 +21,8 @@ class Platform:
     clock: Clock
     controllers: Controllers
     blobs: BlobStore
+    # What workers of this process share with operations (the endpoints' routing table).
+    runtime: dict[str, Any] = field(default_factory=dict)
 
 
 __all__ = ["Platform"]

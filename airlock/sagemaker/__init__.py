@@ -4,7 +4,9 @@ from typing import Any
 
 from airlock.platform.loop import WorkerGroup
 
-from .hosting import model_operations
+from .hosting import config_operations, endpoint_operations, model_operations
+from .hosting.controller import HostingController
+from .hosting.fleet import FLEETS, Fleets
 from .operations import api
 from .pipelines import executions as pipeline_executions
 from .pipelines import operations as pipeline_operations
@@ -17,8 +19,14 @@ from .training.runner import training_runner
 
 
 def _workers(platform: Any) -> WorkerGroup:
+    fleets = platform.runtime.setdefault(FLEETS, Fleets())
     return WorkerGroup(
-        [training_runner(platform), processing_runner(platform), PipelineEngine(platform)]
+        [
+            training_runner(platform),
+            processing_runner(platform),
+            PipelineEngine(platform),
+            HostingController(platform, fleets),
+        ]
     )
 
 
@@ -27,6 +35,8 @@ api.worker = _workers
 __all__ = [
     "Registry",
     "api",
+    "config_operations",
+    "endpoint_operations",
     "model_operations",
     "pipeline_executions",
     "pipeline_operations",

@@ -53,16 +53,30 @@ def job_resource(kind: str, member: str) -> Any:
     return find
 
 
-def find_job(svc: Registry, model: type[J], ctx: RequestContext, name: str) -> J | None:
-    """A job of the caller's account and region by name (case-insensitive, as its ARN is)."""
+def find_named(session: Any, model: type[J], account: str, region: str, name: str) -> J | None:
+    """A resource of an account and region by name (case-insensitive, as its ARN is)."""
     table: Any = model
     query = select(table).where(
-        table.account_id == ctx.account_id,
-        table.region == ctx.region,
+        table.account_id == account,
+        table.region == region,
         func.lower(table.name) == name.lower(),
     )
-    found: J | None = svc.session.scalars(query).first()
+    found: J | None = session.scalars(query).first()
     return found
+
+
+def named(svc: Registry, model: type[J], ctx: RequestContext, kind: str, name: str) -> J:
+    """A resource by name, or ValidationException as SageMaker words it (`Could not find …`)."""
+    found = find_named(svc.session, model, ctx.account_id, ctx.region, name)
+    if found is None:
+        label = {"endpoint-config": "endpoint configuration"}.get(kind, kind)
+        raise errors.SageMakerValidation(f'Could not find {label} "{job_arn(ctx, kind, name)}".')
+    return found
+
+
+def find_job(svc: Registry, model: type[J], ctx: RequestContext, name: str) -> J | None:
+    """A job of the caller's account and region by name."""
+    return find_named(svc.session, model, ctx.account_id, ctx.region, name)
 
 
 def check_role(svc: Registry, ctx: RequestContext, role_arn: str, arn: str) -> Principal:

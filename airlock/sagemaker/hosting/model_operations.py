@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from airlock.core.api import Output, Params
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
 
 from .. import errors
-from ..jobs import job_arn, job_resource
+from ..jobs import find_named, job_arn, job_resource, named
 from ..models import SageMakerTag
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry
@@ -24,22 +24,13 @@ _model_resource = job_resource(KIND, "ModelName")
 
 
 def find_model(session: Any, account: str, region: str, name: str) -> HostedModel | None:
-    """A model of an account and region by name (case-insensitive, as its ARN is)."""
-    found: HostedModel | None = session.scalars(
-        select(HostedModel).where(
-            HostedModel.account_id == account,
-            HostedModel.region == region,
-            func.lower(HostedModel.name) == name.lower(),
-        )
-    ).first()
-    return found
+    """A HostedModel of an account and region by name (case-insensitive)."""
+    return find_named(session, HostedModel, account, region, name)
 
 
 def _find(svc: Registry, ctx: RequestContext, name: str) -> HostedModel:
-    model = find_model(svc.session, ctx.account_id, ctx.region, name)
-    if model is None:
-        raise errors.SageMakerValidation(f'Could not find model "{job_arn(ctx, KIND, name)}".')
-    return model
+    """A model, or ValidationException as SageMaker words it."""
+    return named(svc, HostedModel, ctx, KIND, name)
 
 
 def new_model(
@@ -100,6 +91,26 @@ def describe_model(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     return model_out(_find(svc, ctx, p["ModelName"]))
 
 
+def listed(rows: Any, p: Params) -> list[Any]:
+    """Rows after NameContains and CreationTime bounds, by SortBy/SortOrder (newest first)."""
+    contains = (p.get("NameContains") or "").lower()
+    after, before = p.get("CreationTimeAfter"), p.get("CreationTimeBefore")
+    chosen = [
+        r
+        for r in rows
+        if contains in r.name.lower()
+        and (after is None or r.created_at > after)
+        and (before is None or r.created_at < before)
+    ]
+    if (p.get("SortBy") or "CreationTime") == "Name":
+        chosen.sort(key=lambda r: r.name)
+    else:
+        chosen.sort(key=lambda r: (r.created_at, r.id))
+    if (p.get("SortOrder") or "Descending") == "Descending":
+        chosen.reverse()
+    return chosen
+
+
 @api.operation("sagemaker:ListModels")
 def list_models(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """The account's models, filtered and sorted (CreationTime, Descending unless told)."""
@@ -108,23 +119,9 @@ def list_models(svc: Registry, ctx: RequestContext, p: Params) -> Output:
             HostedModel.account_id == ctx.account_id, HostedModel.region == ctx.region
         )
     ).all()
-    contains = (p.get("NameContains") or "").lower()
-    after, before = p.get("CreationTimeAfter"), p.get("CreationTimeBefore")
-    chosen = [
-        m
-        for m in models
-        if contains in m.name.lower()
-        and (after is None or m.created_at > after)
-        and (before is None or m.created_at < before)
-    ]
-    if (p.get("SortBy") or "CreationTime") == "Name":
-        chosen.sort(key=lambda m: m.name)
-    else:
-        chosen.sort(key=lambda m: (m.created_at, m.id))
-    if (p.get("SortOrder") or "Descending") == "Descending":
-        chosen.reverse()
     summaries = [
-        {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.created_at} for m in chosen
+        {"ModelName": m.name, "ModelArn": m.arn, "CreationTime": m.created_at}
+        for m in listed(models, p)
     ]
     page, token = paginate(summaries, p, default_max=10, bad_token=_bad_token)
     return {"Models": page, **({"NextToken": token} if token else {})}

@@ -18,7 +18,7 @@ POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: be killed when the server dies (no orphaned jobs)."""
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -53,7 +53,7 @@ def supervise(
         stderr=subprocess.STDOUT,
         env=dict(env),
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     assert process.stdout is not None
     lines: list[str] = []

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from airlock.logs.service import LogsService
 from airlock.platform.loop import BackgroundLoop
@@ -192,9 +193,16 @@ def job_access(platform: Any, role_arn: str, account: str, job_arn: str) -> Obje
 def append_log(
     platform: Any, account: str, region: str, group: str, stream: str, lines: list[str]
 ) -> None:
-    """Lines into a job's log stream."""
-    with platform.db.write() as session:
-        LogsService(session, platform.clock).append(account, region, group, stream, lines)
+    """Lines into a job's log stream (the group and stream made on first use)."""
+    for attempt in range(3):
+        try:
+            with platform.db.write() as session:
+                LogsService(session, platform.clock).append(account, region, group, stream, lines)
+            return
+        except IntegrityError:
+            # Another job made the same group or stream at the same moment: it exists now.
+            if attempt == 2:
+                raise
 
 
 def training_runner(platform: Any) -> JobRunner:

@@ -1,0 +1,431 @@
+"""The hosting controller: brings endpoints' fleets up, shifts traffic, keeps them alive.
+
+Each tick reconciles every endpoint with what runs in this process:
+- Creating: build the target config's fleet (model data read with each model's
+  execution role, checked against what CreateModel saw), start it, and once every
+  instance answers its ping, route traffic to it: InService. An instance that dies
+  first, or a fleet not healthy in time, fails the endpoint with the reason.
+- Updating to another config: the same, then traffic moves from the old fleet to
+  the new one as the blue/green policy says (all at once, canary, linear), the
+  old fleet drains its in-flight requests and stops. If the new fleet never gets
+  healthy, it is stopped and the endpoint stays InService on the old config, with
+  the reason recorded.
+- Updating weights and capacities: instances are added or removed, weights change.
+- InService after a restart: the deployed fleet is started again and routed to once
+  healthy. A crashed instance is restarted with backoff; requests go to the others.
+- Deleting: the fleets stop and the endpoint is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from airlock.platform.loop import BackgroundLoop
+from airlock.s3.access import ObjectAccessError, parse_s3_url
+
+from ..training.images import UnknownImage, check_image, repository_of
+from ..training.runner import JobFailure, job_access
+from .fleet import Fleet, Fleets, Instance, shares_after
+from .models import Endpoint
+
+log = logging.getLogger("airlock.hosting")
+
+HEALTHY_WITHIN = 120.0
+DRAIN_WITHIN = 60.0
+
+
+class DeployFailure(Exception):
+    """A fleet cannot be built or started; the message is the endpoint's FailureReason."""
+
+
+@dataclass
+class Pending:
+    """A fleet on its way up: a new deployment, or the deployed one after a restart."""
+
+    fleet: Fleet
+    started: float
+    restore: bool = False
+    shift_started: float | None = None
+
+
+class HostingController(BackgroundLoop):
+    """Reconciles endpoints with the fleets running in this process."""
+
+    name = "airlock-hosting"
+
+    def __init__(self, platform: Any, fleets: Fleets) -> None:
+        super().__init__()
+        self.platform = platform
+        self.fleets = fleets
+        self.active: dict[str, Fleet] = {}
+        self.pending: dict[str, Pending] = {}
+
+    def on_stop(self) -> None:
+        for fleet in [*self.active.values(), *(p.fleet for p in self.pending.values())]:
+            fleet.stop()
+        for arn in list(self.active):
+            self.fleets.forget(arn)
+        self.active.clear()
+        self.pending.clear()
+
+    def tick(self) -> float:
+        with self.platform.db.read() as session:
+            rows = session.scalars(select(Endpoint)).all()
+            endpoints = [(r.id, r.arn, r.status, r.target is not None) for r in rows]
+        for endpoint_id, arn, status, has_target in endpoints:
+            try:
+                self._reconcile(endpoint_id, arn, status, has_target)
+            except Exception:
+                log.exception("endpoint %s could not be reconciled", arn)
+        known = {arn for _, arn, _, _ in endpoints}
+        for arn in [a for a in [*self.active, *self.pending] if a not in known]:
+            self._stop_all(arn)
+        self._supervise()
+        busy = self.pending or any(s != "InService" for _, _, s, _ in endpoints)
+        return 0.1 if busy else 1.0
+
+    # Reconciling -------------------------------------------------------------------
+
+    def _row(self, endpoint_id: int) -> Endpoint | None:
+        with self.platform.db.read() as session:
+            row: Endpoint | None = session.get(Endpoint, endpoint_id)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    def _reconcile(self, endpoint_id: int, arn: str, status: str, has_target: bool) -> None:
+        if status == "Deleting":
+            self._stop_all(arn)
+            with self.platform.db.write() as session:
+                row = session.get(Endpoint, endpoint_id)
+                if row is not None and row.status == "Deleting":
+                    session.delete(row)
+            return
+        if status == "Failed":
+            self._stop_all(arn)
+            return
+        row = self._row(endpoint_id)
+        if row is None:
+            return
+        if status in ("Creating", "Updating") and has_target:
+            self._deploy(row)
+        elif status == "Updating":
+            self._resize(row)
+        elif status == "InService" and arn not in self.active and row.deployed:
+            self._restore(row)
+
+    def _deploy(self, row: Endpoint) -> None:
+        pending = self.pending.get(row.arn)
+        if pending is None:
+            try:
+                fleet = self._build(row, row.target or {}, row.variants)
+            except DeployFailure as error:
+                self._failed(row, str(error))
+                return
+            for instance in fleet.instances():
+                instance.start()
+            self.pending[row.arn] = Pending(fleet, time.monotonic())
+            return
+        problem = self._check(pending)
+        if problem:
+            pending.fleet.stop()
+            del self.pending[row.arn]
+            self._failed(row, problem)
+            return
+        if not pending.fleet.healthy():
+            return
+        old = self.active.get(row.arn)
+        if row.status == "Creating" or old is None:
+            self._switch(row, pending.fleet, None)
+            return
+        # Blue/green: move traffic as the policy says, then drain the old fleet.
+        policy = (row.deployment or {}).get("BlueGreenUpdatePolicy")
+        now = time.monotonic()
+        if pending.shift_started is None:
+            pending.shift_started = now
+        share, done = shares_after(policy, now - pending.shift_started)
+        if share > 1.0:  # INSTANCE_COUNT: that many of the new fleet's instances
+            share = min(1.0, share / max(1, len(pending.fleet.instances())))
+        if not done:
+            self.fleets.serve(row.arn, [(old, 1.0 - share), (pending.fleet, share)])
+            return
+        self._switch(row, pending.fleet, old)
+
+    def _switch(self, row: Endpoint, fleet: Fleet, old: Fleet | None) -> None:
+        """All traffic to `fleet`, recorded InService; the old fleet drains and stops."""
+        self.fleets.serve(row.arn, [(fleet, 1.0)])
+        self.active[row.arn] = fleet
+        self.pending.pop(row.arn, None)
+        if old is not None:
+            policy = (row.deployment or {}).get("BlueGreenUpdatePolicy") or {}
+            wait = float(policy.get("TerminationWaitInSeconds", 0))
+            threading.Thread(target=_drain, args=(old, wait), daemon=True).start()
+        with self.platform.db.write() as session:
+            current = session.get(Endpoint, row.id)
+            if current is None:
+                return
+            target = current.target or {}
+            current.config_name = current.target_name
+            current.deployed = target
+            current.target = None
+            current.target_name = None
+            current.last_deployment = current.deployment
+            current.variants = [
+                {
+                    "VariantName": v["VariantName"],
+                    "CurrentWeight": float(v.get("InitialVariantWeight", 1.0)),
+                    "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
+                    "CurrentInstanceCount": int(v.get("InitialInstanceCount") or 1),
+                    "DesiredInstanceCount": int(v.get("InitialInstanceCount") or 1),
+                }
+                for v in target.get("spec", {}).get("ProductionVariants", [])
+            ]
+            current.status = "InService"
+            current.failure_reason = None
+            current.modified_at = self.platform.clock.now()
+
+    def _failed(self, row: Endpoint, reason: str) -> None:
+        """Creating fails the endpoint; a failed update rolls back to the deployed config."""
+        log.info("endpoint %s: %s", row.arn, reason)
+        with self.platform.db.write() as session:
+            current = session.get(Endpoint, row.id)
+            if current is None:
+                return
+            if current.status == "Updating" and current.deployed:
+                current.status = "InService"
+                current.failure_reason = f"Update rolled back: {reason}"
+                current.target = None
+                current.target_name = None
+                if row.arn in self.active:
+                    self.fleets.serve(row.arn, [(self.active[row.arn], 1.0)])
+            else:
+                current.status = "Failed"
+                current.failure_reason = reason
+            current.modified_at = self.platform.clock.now()
+
+    def _resize(self, row: Endpoint) -> None:
+        """UpdateEndpointWeightsAndCapacities: counts and weights of the deployed fleet."""
+        fleet = self.active.get(row.arn)
+        if fleet is None:
+            return
+        for variant in row.variants:
+            group = fleet.variants.get(variant["VariantName"], [])
+            want = int(variant["DesiredInstanceCount"])
+            while len(group) < want and group:
+                template = group[0]
+                extra = Instance(
+                    template.variant,
+                    len(group),
+                    template.command,
+                    template.env,
+                    template.log.with_name(f"instance-{len(group)}.log"),
+                )
+                extra.start()
+                group.append(extra)
+            while len(group) > want:
+                removed = group.pop()
+                threading.Thread(target=_drain_one, args=(removed,), daemon=True).start()
+            fleet.weights[variant["VariantName"]] = float(variant["DesiredWeight"])
+        if not fleet.healthy():
+            return
+        with self.platform.db.write() as session:
+            current = session.get(Endpoint, row.id)
+            if current is None or current.status != "Updating":
+                return
+            current.variants = [
+                {
+                    **v,
+                    "CurrentWeight": v["DesiredWeight"],
+                    "CurrentInstanceCount": v["DesiredInstanceCount"],
+                }
+                for v in current.variants
+            ]
+            current.status = "InService"
+            current.modified_at = self.platform.clock.now()
+
+    def _restore(self, row: Endpoint) -> None:
+        """After a restart: the deployed fleet again, routed to once healthy."""
+        pending = self.pending.get(row.arn)
+        if pending is None:
+            desired = [
+                {**v, "DesiredInstanceCount": v.get("CurrentInstanceCount", 1)}
+                for v in row.variants
+            ]
+            try:
+                fleet = self._build(row, row.deployed or {}, desired)
+            except DeployFailure as error:
+                log.error("endpoint %s cannot be restored: %s", row.arn, error)
+                return
+            for instance in fleet.instances():
+                instance.start()
+            self.pending[row.arn] = Pending(fleet, time.monotonic(), restore=True)
+            return
+        if self._check(pending) is None and pending.fleet.healthy():
+            self.fleets.serve(row.arn, [(pending.fleet, 1.0)])
+            self.active[row.arn] = pending.fleet
+            del self.pending[row.arn]
+
+    def _stop_all(self, arn: str) -> None:
+        self.fleets.forget(arn)
+        for fleet in (
+            self.active.pop(arn, None),
+            getattr(self.pending.pop(arn, None), "fleet", None),
+        ):
+            if fleet is not None:
+                fleet.stop()
+
+    # Instances ---------------------------------------------------------------------
+
+    def _check(self, pending: Pending) -> str | None:
+        """Why a fleet on its way up has failed, if it has; pings the instances."""
+        for instance in pending.fleet.instances():
+            if instance.healthy:
+                continue
+            status = instance.exited()
+            if status is not None:
+                return (
+                    f"The instance {instance.index} of variant {instance.variant} exited with "
+                    f"status {status} before it answered its ping: {instance.log_tail()}"
+                )
+            instance.healthy = instance.ping()
+        if not pending.fleet.healthy() and time.monotonic() - pending.started > HEALTHY_WITHIN:
+            return f"The fleet did not answer its pings within {HEALTHY_WITHIN:.0f} seconds."
+        return None
+
+    def _supervise(self) -> None:
+        """Restart crashed instances of serving fleets, with backoff; ping the restarted."""
+        now = time.monotonic()
+        for fleet in self.active.values():
+            for instance in fleet.instances():
+                if instance.process is None:
+                    continue
+                if instance.exited() is not None:
+                    if instance.healthy or instance.restart_at == 0.0:
+                        instance.healthy = False
+                        instance.crashes += 1
+                        instance.restart_at = now + min(30.0, 0.5 * 2 ** (instance.crashes - 1))
+                        log.warning(
+                            "instance %d of %s crashed (%s); restarting",
+                            instance.index,
+                            instance.variant,
+                            instance.log_tail(1),
+                        )
+                    elif now >= instance.restart_at:
+                        instance.start()
+                        instance.restart_at = 0.0
+                elif not instance.healthy:
+                    instance.healthy = instance.ping()
+
+    # Building ----------------------------------------------------------------------
+
+    def _build(
+        self, row: Endpoint, snapshot: dict[str, Any], variants: list[dict[str, Any]]
+    ) -> Fleet:
+        """A fleet for a deployment snapshot (not started): model data fetched and unpacked."""
+        generation = f"{snapshot.get('EndpointConfigName', 'config')}-{time.time_ns()}"
+        base = (
+            self.platform.settings.state_dir / "endpoints" / row.account_id / row.name / generation
+        )
+        counts = {v["VariantName"]: int(v.get("DesiredInstanceCount") or 1) for v in variants}
+        groups: dict[str, list[Instance]] = {}
+        weights: dict[str, float] = {}
+        for variant in snapshot.get("spec", {}).get("ProductionVariants", []):
+            name = variant["VariantName"]
+            model = snapshot["models"][variant["ModelName"]]
+            command = self._model_server(row, model, base / name / "model")
+            groups[name] = [
+                Instance(name, index, command, {}, base / name / f"instance-{index}.log")
+                for index in range(counts.get(name, int(variant.get("InitialInstanceCount") or 1)))
+            ]
+            weights[name] = float(variant.get("InitialVariantWeight", 1.0))
+        return Fleet(generation, groups, weights)
+
+    def _model_server(self, row: Endpoint, model: dict[str, Any], model_dir: Path) -> list[str]:
+        containers = model.get("containers") or []
+        if len(containers) != 1:
+            raise DeployFailure(
+                f"Model {model['ModelArn']} has {len(containers)} containers; Airlock serves "
+                "models of one container."
+            )
+        container = containers[0]
+        image = container["Image"]
+        try:
+            check_image(image, self.platform.settings.images_file)
+        except UnknownImage as error:
+            raise DeployFailure(str(error)) from error
+        if repository_of(image) != "sagemaker-xgboost" or container.get("Environment", {}).get(
+            "SAGEMAKER_PROGRAM"
+        ):
+            raise DeployFailure(
+                f"Airlock serves the built-in XGBoost algorithm of {image}; inference scripts "
+                "and other images are not served yet."
+            )
+        url = container.get("ModelDataUrl")
+        if not url:
+            raise DeployFailure(f"Model {model['ModelArn']} has no ModelDataUrl to serve.")
+        self._fetch(row, model, container, url, model_dir)
+        return [
+            sys.executable,
+            "-m",
+            "airlock.algorithms.serve",
+            "--port",
+            "{port}",
+            "--model-dir",
+            str(model_dir),
+        ]
+
+    def _fetch(
+        self,
+        row: Endpoint,
+        model: dict[str, Any],
+        container: dict[str, Any],
+        url: str,
+        model_dir: Path,
+    ) -> None:
+        """The model data, read with the model's role, unpacked; refused if it changed."""
+        try:
+            access = job_access(
+                self.platform, model.get("ExecutionRoleArn") or "", row.account_id, row.arn
+            )
+            location = parse_s3_url(url)
+            recorded = (container.get("Artifact") or {}).get("Sha256")
+            if recorded and list(access.head(location).sha256s) != recorded:
+                raise DeployFailure(
+                    f"The model data at {url} changed since model {model['ModelArn']} was "
+                    "created; create the model again to deploy the new data."
+                )
+            archive = model_dir.parent / "model.tar.gz"
+            access.download(location, archive)
+            model_dir.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(archive) as tar:
+                tar.extractall(model_dir, filter="data")
+        except JobFailure as error:
+            raise DeployFailure(str(error).removeprefix("ClientError: ")) from error
+        except (ObjectAccessError, ValueError, tarfile.TarError, OSError) as error:
+            raise DeployFailure(f"Could not fetch the model data at {url}: {error}") from error
+
+
+def _drain(fleet: Fleet, wait: float) -> None:
+    """Stop a fleet once its requests in flight are done (and TerminationWaitInSeconds)."""
+    deadline = time.monotonic() + DRAIN_WITHIN + wait
+    time.sleep(max(0.0, wait))
+    while fleet.inflight() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fleet.stop()
+
+
+def _drain_one(instance: Instance) -> None:
+    deadline = time.monotonic() + DRAIN_WITHIN
+    instance.healthy = False
+    while instance.inflight and time.monotonic() < deadline:
+        time.sleep(0.05)
+    instance.stop()
