@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import threading
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from botocore.exceptions import ClientError
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_registry import IMAGE, error
 from tests.sagemaker.test_training import iris_like
-from tests.support import LiveServer
+from tests.support import LiveServer, wait_for
 
 
 def booster_archive(objective: str = "multi:softmax") -> tuple[xgb.Booster, bytes]:
@@ -179,3 +180,169 @@ def test_bad_configs_and_endpoints_are_refused(hosted: dict[str, Any]) -> None:
     assert [c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]] == [
         "iris-config"
     ]
+
+
+def steady_load(runtime: Any, stop: threading.Event, outcomes: list[str]) -> None:
+    """Invoke the endpoint back to back until stopped; record each outcome."""
+    while not stop.is_set():
+        try:
+            answer = runtime.invoke_endpoint(
+                EndpointName="iris", ContentType="text/csv", Body="5.0,3.4,1.5,0.2"
+            )
+            outcomes.append(answer["InvokedProductionVariant"])
+        except ClientError as caught:
+            outcomes.append("error:" + caught.response["Error"]["Code"])
+
+
+@pytest.mark.parametrize(
+    "routing",
+    [
+        {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+        {
+            "Type": "CANARY",
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+            "WaitIntervalInSeconds": 1,
+        },
+    ],
+)
+def test_blue_green_update_under_load_fails_no_request(
+    hosted: dict[str, Any], server: LiveServer, routing: dict[str, Any]
+) -> None:
+    sm = hosted["sm"]
+    sm.create_endpoint_config(
+        EndpointConfigName="iris-green",
+        ProductionVariants=[
+            {
+                "VariantName": "Green",
+                "ModelName": "iris",
+                "InitialInstanceCount": 2,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    stop, outcomes = threading.Event(), list[str]()
+    clients = [server.client("sagemaker-runtime") for _ in range(4)]
+    load = [threading.Thread(target=steady_load, args=(c, stop, outcomes)) for c in clients]
+    for thread in load:
+        thread.start()
+    try:
+        wait_for(lambda: len(outcomes) > 20, timeout=30, what="the load to start")
+        sm.update_endpoint(
+            EndpointName="iris",
+            EndpointConfigName="iris-green",
+            DeploymentConfig={
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": routing,
+                    "TerminationWaitInSeconds": 0,
+                }
+            },
+        )
+        updating = sm.describe_endpoint(EndpointName="iris")
+        assert updating["EndpointStatus"] == "Updating"
+        assert updating["PendingDeploymentSummary"]["EndpointConfigName"] == "iris-green"
+        sm.get_waiter("endpoint_in_service").wait(
+            EndpointName="iris", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+        seen = len(outcomes)
+        wait_for(lambda: len(outcomes) > seen + 20, timeout=30, what="requests after the update")
+    finally:
+        stop.set()
+        for thread in load:
+            thread.join()
+    errors_seen = [o for o in outcomes if o.startswith("error:")]
+    assert errors_seen == [], f"{len(errors_seen)} of {len(outcomes)} requests failed"
+    assert outcomes[0] == "AllTraffic" and outcomes[-1] == "Green"
+    described = sm.describe_endpoint(EndpointName="iris")
+    assert described["EndpointConfigName"] == "iris-green"
+    assert [v["VariantName"] for v in described["ProductionVariants"]] == ["Green"]
+    assert (
+        described["LastDeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"][
+            "Type"
+        ]
+        == routing["Type"]
+    )
+
+
+def test_a_failed_update_rolls_back(hosted: dict[str, Any]) -> None:
+    sm, s3 = hosted["sm"], hosted["s3"]
+    s3.put_object(Bucket="models", Key="broken/model.tar.gz", Body=b"not a model archive")
+    sm.create_model(
+        ModelName="broken",
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://models/broken/model.tar.gz"},
+        ExecutionRoleArn=hosted["role"],
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="broken-config",
+        ProductionVariants=[
+            {
+                "VariantName": "Broken",
+                "ModelName": "broken",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sm.update_endpoint(EndpointName="iris", EndpointConfigName="broken-config")
+
+    def settled() -> dict[str, Any] | None:
+        described = sm.describe_endpoint(EndpointName="iris")
+        return described if described["EndpointStatus"] != "Updating" else None
+
+    described = wait_for(settled, timeout=60, interval=0.2, what="the update to end")
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == "iris-config"
+    assert described["FailureReason"].startswith("Update rolled back: Could not fetch the model")
+    answer = hosted["runtime"].invoke_endpoint(
+        EndpointName="iris", ContentType="text/csv", Body="5.0,3.4,1.5,0.2"
+    )
+    assert answer["InvokedProductionVariant"] == "AllTraffic"
+
+
+def test_two_variants_weights_and_capacities(hosted: dict[str, Any]) -> None:
+    sm, runtime = hosted["sm"], hosted["runtime"]
+    variant = {"ModelName": "iris", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+    sm.create_endpoint_config(
+        EndpointConfigName="ab",
+        ProductionVariants=[
+            dict(variant, VariantName="A", InitialVariantWeight=1.0),
+            dict(variant, VariantName="B", InitialVariantWeight=0.0),
+        ],
+    )
+    sm.create_endpoint(EndpointName="ab", EndpointConfigName="ab")
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="ab", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+
+    def variants(count: int, **extra: str) -> set[str]:
+        return {
+            runtime.invoke_endpoint(
+                EndpointName="ab", ContentType="text/csv", Body="5.0,3.4,1.5,0.2", **extra
+            )["InvokedProductionVariant"]
+            for _ in range(count)
+        }
+
+    assert variants(20) == {"A"}, "B has weight 0"
+    assert variants(3, TargetVariant="B") == {"B"}
+    with pytest.raises(ClientError) as caught:
+        variants(1, TargetVariant="C")
+    assert error(caught) == (
+        "ValidationError",
+        "Endpoint ab has no healthy instance of the variant C.",
+    )
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName="ab",
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "A", "DesiredWeight": 0.0},
+            {"VariantName": "B", "DesiredWeight": 1.0, "DesiredInstanceCount": 2},
+        ],
+    )
+    assert sm.describe_endpoint(EndpointName="ab")["EndpointStatus"] == "Updating"
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="ab", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    described = {
+        v["VariantName"]: v for v in sm.describe_endpoint(EndpointName="ab")["ProductionVariants"]
+    }
+    assert (described["B"]["CurrentWeight"], described["B"]["CurrentInstanceCount"]) == (1.0, 2)
+    assert (described["A"]["CurrentWeight"], described["A"]["CurrentInstanceCount"]) == (0.0, 1)
+    assert variants(20) == {"B"}

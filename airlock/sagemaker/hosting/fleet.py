@@ -83,7 +83,11 @@ class Instance:
             )
         self.healthy = False
         self.started_at = time.monotonic()
-        self._pool = queue.SimpleQueue()
+        self._close_pool()
+
+    def _close_pool(self) -> None:
+        while not self._pool.empty():
+            self._pool.get().close()
 
     def exited(self) -> int | None:
         """The exit status if the process ended."""
@@ -112,6 +116,7 @@ class Instance:
         """Stop the process (SIGTERM, then SIGKILL after `grace` seconds)."""
         self.healthy = False
         process, self.process = self.process, None
+        self._close_pool()
         if process is None or process.poll() is not None:
             return
         try:
@@ -121,8 +126,7 @@ class Instance:
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        while not self._pool.empty():
-            self._pool.get().close()
+        self._close_pool()
 
     def invoke(
         self, body: bytes, headers: dict[str, str], timeout: float = INVOKE_TIMEOUT
@@ -143,10 +147,12 @@ class Instance:
         except OSError:
             connection.close()
             raise
-        if response.will_close:
+        if response.will_close or self.process is None:
             connection.close()
         else:
             self._pool.put(connection)
+            if self.process is None:  # stopped meanwhile: nothing will use the pool again
+                self._close_pool()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
