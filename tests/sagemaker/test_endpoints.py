@@ -346,3 +346,43 @@ def test_two_variants_weights_and_capacities(hosted: dict[str, Any]) -> None:
     assert (described["B"]["CurrentWeight"], described["B"]["CurrentInstanceCount"]) == (1.0, 2)
     assert (described["A"]["CurrentWeight"], described["A"]["CurrentInstanceCount"]) == (0.0, 1)
     assert variants(20) == {"B"}
+
+
+def test_state_change_events(hosted: dict[str, Any], server: LiveServer) -> None:
+    from tests.events.test_delivery import log_messages
+
+    sm, account = hosted["sm"], server.first_account_id()
+    logs, events = server.client("logs"), server.client("events")
+    logs.create_log_group(logGroupName="/endpoints")
+    events.put_rule(
+        Name="endpoint-changes",
+        EventPattern=json.dumps(
+            {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Endpoint State Change"]}
+        ),
+    )
+    events.put_targets(
+        Rule="endpoint-changes",
+        Targets=[{"Id": "log", "Arn": f"arn:aws:logs:us-east-1:{account}:log-group:/endpoints"}],
+    )
+    sm.create_endpoint(EndpointName="watched", EndpointConfigName="iris-config")
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="watched", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    sm.delete_endpoint(EndpointName="watched")
+
+    def three() -> list[dict[str, Any]] | None:
+        found = [json.loads(m) for m in log_messages(logs, "/endpoints")]
+        return found if len(found) >= 3 else None
+
+    found = wait_for(three, timeout=30, interval=0.2, what="three endpoint events")
+    found.sort(
+        key=lambda e: (
+            e["detail"]["LastModifiedTime"]
+            + str(["Creating", "InService", "Deleting"].index(e["detail"]["EndpointStatus"]))
+        )
+    )
+    assert [e["detail"]["EndpointStatus"] for e in found] == ["Creating", "InService", "Deleting"]
+    assert {e["detail-type"] for e in found} == {"SageMaker Endpoint State Change"}
+    arn = f"arn:aws:sagemaker:us-east-1:{account}:endpoint/watched"
+    assert all(e["resources"] == [arn] and e["detail"]["EndpointArn"] == arn for e in found)
+    assert found[1]["detail"]["ProductionVariants"][0]["CurrentInstanceCount"] == 1

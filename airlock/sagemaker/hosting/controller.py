@@ -34,6 +34,7 @@ from airlock.s3.access import ObjectAccessError, parse_s3_url
 
 from ..training.images import UnknownImage, check_image, repository_of
 from ..training.runner import JobFailure, job_access
+from .events import set_status
 from .fleet import Fleet, Fleets, Instance, shares_after
 from .models import Endpoint
 
@@ -189,9 +190,8 @@ class HostingController(BackgroundLoop):
                 }
                 for v in target.get("spec", {}).get("ProductionVariants", [])
             ]
-            current.status = "InService"
             current.failure_reason = None
-            current.modified_at = self.platform.clock.now()
+            set_status(session, self.platform.clock, current, "InService")
 
     def _failed(self, row: Endpoint, reason: str) -> None:
         """Creating fails the endpoint; a failed update rolls back to the deployed config."""
@@ -201,16 +201,15 @@ class HostingController(BackgroundLoop):
             if current is None:
                 return
             if current.status == "Updating" and current.deployed:
-                current.status = "InService"
                 current.failure_reason = f"Update rolled back: {reason}"
                 current.target = None
                 current.target_name = None
                 if row.arn in self.active:
                     self.fleets.serve(row.arn, [(self.active[row.arn], 1.0)])
+                set_status(session, self.platform.clock, current, "InService")
             else:
-                current.status = "Failed"
                 current.failure_reason = reason
-            current.modified_at = self.platform.clock.now()
+                set_status(session, self.platform.clock, current, "Failed")
 
     def _resize(self, row: Endpoint) -> None:
         """UpdateEndpointWeightsAndCapacities: counts and weights of the deployed fleet."""
@@ -249,8 +248,7 @@ class HostingController(BackgroundLoop):
                 }
                 for v in current.variants
             ]
-            current.status = "InService"
-            current.modified_at = self.platform.clock.now()
+            set_status(session, self.platform.clock, current, "InService")
 
     def _restore(self, row: Endpoint) -> None:
         """After a restart: the deployed fleet again, routed to once healthy."""

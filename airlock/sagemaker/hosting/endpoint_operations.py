@@ -16,6 +16,7 @@ from ..models import SageMakerTag
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry
 from .config_operations import config, models_of
+from .events import set_status
 from .model_operations import listed
 from .models import Endpoint
 
@@ -87,6 +88,7 @@ def create_endpoint(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     svc.session.add(row)
     svc.session.flush()
     _tag(svc, arn, p.get("Tags") or [])
+    set_status(svc.session, svc.clock, row, "Creating")
     svc.session.info[WAKE_WORKERS] = True
     return {"EndpointArn": arn}
 
@@ -218,12 +220,11 @@ def update_endpoint(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     row = endpoint(svc, ctx, p["EndpointName"])
     _changeable(ctx, row)
     target = snapshot(svc, ctx, p["EndpointConfigName"])
-    row.status = "Updating"
     row.failure_reason = None
     row.target_name = target["EndpointConfigName"]
     row.target = target
     row.deployment = p.get("DeploymentConfig")
-    row.modified_at = ctx.time
+    set_status(svc.session, svc.clock, row, "Updating")
     svc.session.info[WAKE_WORKERS] = True
     return {"EndpointArn": row.arn}
 
@@ -246,9 +247,8 @@ def update_endpoint_weights_and_capacities(svc: Registry, ctx: RequestContext, p
         if "DesiredInstanceCount" in change:
             variant["DesiredInstanceCount"] = int(change["DesiredInstanceCount"])
     row.variants = variants
-    row.status = "Updating"
     row.failure_reason = None
-    row.modified_at = ctx.time
+    set_status(svc.session, svc.clock, row, "Updating")
     svc.session.info[WAKE_WORKERS] = True
     return {"EndpointArn": row.arn}
 
@@ -259,8 +259,7 @@ def delete_endpoint(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     row = endpoint(svc, ctx, p["EndpointName"])
     if row.status == "Deleting":
         return {}
-    row.status = "Deleting"
-    row.modified_at = ctx.time
+    set_status(svc.session, svc.clock, row, "Deleting")
     svc.session.execute(delete(SageMakerTag).where(SageMakerTag.resource_arn == row.arn))
     svc.session.info[WAKE_WORKERS] = True
     return {}
