@@ -135,6 +135,9 @@ class Model:
 def handler(model: Model) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out at once, not held back for the client's delayed ACK.
+        disable_nagle_algorithm = True
+        wbufsize = -1
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -145,6 +148,7 @@ def handler(model: Model) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            self.wfile.flush()
 
         def do_GET(self) -> None:
             if self.path == "/ping":

@@ -85,6 +85,10 @@ class OperationSpec(Generic[S]):
     # The action instead of `action` when the call names a version (S3's
     # GetObject with VersionId is authorized as s3:GetObjectVersion).
     version_action: str | None = None
+    # A data event (InvokeEndpoint): as in CloudTrail, where data events are not recorded
+    # unless asked for, a call that succeeds is not written to the audit trail; a refused
+    # or failed one still is.
+    data_event: bool = False
 
     def actions(self, params: Params) -> list[str]:
         """Every action this call needs."""
@@ -131,6 +135,7 @@ class ServiceApi(Generic[S]):
         also: Callable[[Params], list[str]] | None = None,
         stage: Stage | None = None,
         version_action: str | None = None,
+        data_event: bool = False,
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -150,6 +155,7 @@ class ServiceApi(Generic[S]):
                 also=also,
                 stage=stage,
                 version_action=version_action,
+                data_event=data_event,
             )
             return handler
 

@@ -226,7 +226,7 @@ class Gateway:
             with db.write() as session:
                 event.write(session, ctx, error=error)
             raise
-        if spec.readonly:
+        if spec.readonly and not spec.data_event:
             with db.write() as session:
                 event.write(session, ctx, output=output)
         return serialize_response(operation, output, request_id)

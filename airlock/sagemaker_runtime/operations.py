@@ -62,7 +62,11 @@ def _endpoint_resource(svc: Runtime, ctx: RequestContext, p: Params) -> list[Res
 
 
 @api.operation(
-    "sagemaker:InvokeEndpoint", resources=_endpoint_resource, name="InvokeEndpoint", readonly=True
+    "sagemaker:InvokeEndpoint",
+    resources=_endpoint_resource,
+    name="InvokeEndpoint",
+    readonly=True,
+    data_event=True,
 )
 def invoke_endpoint(svc: Runtime, ctx: RequestContext, p: Params) -> Output:
     """Score the body on an instance of the endpoint (by variant weight, or TargetVariant)."""

@@ -386,3 +386,40 @@ def test_state_change_events(hosted: dict[str, Any], server: LiveServer) -> None
     assert all(e["resources"] == [arn] and e["detail"]["EndpointArn"] == arn for e in found)
     (served,) = [e for e in found if e["detail"]["EndpointStatus"] == "InService"]
     assert served["detail"]["ProductionVariants"][0]["CurrentInstanceCount"] == 1
+
+
+def test_invocations_need_permission_and_only_refusals_are_audited(
+    hosted: dict[str, Any], server: LiveServer
+) -> None:
+    iam = server.client("iam")
+    iam.create_user(UserName="analyst")
+    keys = iam.create_access_key(UserName="analyst")["AccessKey"]
+    analyst = server.client(
+        "sagemaker-runtime", keys=(keys["AccessKeyId"], keys["SecretAccessKey"])
+    )
+    with pytest.raises(ClientError) as caught:
+        analyst.invoke_endpoint(EndpointName="iris", ContentType="text/csv", Body="5,3,1,0")
+    code, message = error(caught)
+    assert code == "AccessDeniedException"
+    assert "is not authorized to perform: sagemaker:InvokeEndpoint on resource: " in message
+    assert hosted["arn"] in message
+    iam.put_user_policy(
+        UserName="analyst",
+        PolicyName="invoke",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": "*"}
+                ],
+            }
+        ),
+    )
+    answer = analyst.invoke_endpoint(EndpointName="iris", ContentType="text/csv", Body="5,3,1,0")
+    assert answer["InvokedProductionVariant"] == "AllTraffic"
+    # InvokeEndpoint is a data event: as in CloudTrail, only the refusal was recorded.
+    recorded = server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "InvokeEndpoint"}]
+    )["Events"]
+    assert len(recorded) == 1
+    assert json.loads(recorded[0]["CloudTrailEvent"])["errorCode"] == "AccessDeniedException"
