@@ -120,6 +120,11 @@ def invoke_endpoint(svc: Runtime, ctx: RequestContext, p: Params) -> Output:
             "the instance's log in the endpoint's state folder for more information.",
             fields={"OriginalStatusCode": status, "OriginalMessage": message},
         )
+    capture = instance.capture
+    if capture is not None and capture.sampled():
+        answer_type = answer.get("content-type", "application/octet-stream")
+        line = capture.record(body, headers["Content-Type"], data, answer_type, ctx.time)
+        svc.fleets.captured.add(capture.target, line)
     out: Output = {
         "Body": data,
         "ContentType": answer.get("content-type", "application/octet-stream"),

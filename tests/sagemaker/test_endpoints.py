@@ -423,3 +423,87 @@ def test_invocations_need_permission_and_only_refusals_are_audited(
     )["Events"]
     assert len(recorded) == 1
     assert json.loads(recorded[0]["CloudTrailEvent"])["errorCode"] == "AccessDeniedException"
+
+
+def test_data_capture_writes_json_lines_in_the_sagemaker_layout(
+    hosted: dict[str, Any], server: LiveServer
+) -> None:
+    sm, s3, runtime = hosted["sm"], hosted["s3"], hosted["runtime"]
+    iam = server.client("iam")
+    iam.put_role_policy(
+        RoleName="HostRole",
+        PolicyName="capture",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:PutObject",
+                        "Resource": "arn:aws:s3:::models/capture/*",
+                    }
+                ],
+            }
+        ),
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="captured",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "iris",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+        DataCaptureConfig={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": "s3://models/capture",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
+    )
+    sm.create_endpoint(EndpointName="watched", EndpointConfigName="captured")
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="watched", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    described = sm.describe_endpoint(EndpointName="watched")["DataCaptureConfig"]
+    assert described["CaptureStatus"] == "Started"
+    assert described["CurrentSamplingPercentage"] == 100
+    answers = [
+        runtime.invoke_endpoint(
+            EndpointName="watched", ContentType="text/csv", Body=f"5.{i},3.4,1.5,0.2"
+        )["Body"]
+        .read()
+        .decode()
+        for i in range(3)
+    ]
+
+    def captured() -> list[dict[str, Any]] | None:
+        keys = [
+            o["Key"]
+            for o in s3.list_objects_v2(Bucket="models", Prefix="capture/").get("Contents", [])
+        ]
+        lines = [
+            json.loads(line)
+            for key in keys
+            for line in s3.get_object(Bucket="models", Key=key)["Body"].read().splitlines()
+        ]
+        return lines if len(lines) >= 3 else None
+
+    lines = wait_for(captured, timeout=30, interval=0.3, what="three captured invocations")
+    key = s3.list_objects_v2(Bucket="models", Prefix="capture/")["Contents"][0]["Key"]
+    parts = key.split("/")
+    assert parts[:3] == ["capture", "watched", "AllTraffic"]
+    assert [len(p) for p in parts[3:7]] == [4, 2, 2, 2] and parts[-1].endswith(".jsonl")
+    assert sorted(line["captureData"]["endpointInput"]["data"] for line in lines) == [
+        f"5.{i},3.4,1.5,0.2" for i in range(3)
+    ]
+    first = lines[0]["captureData"]
+    assert first["endpointInput"]["encoding"] == "CSV"
+    assert first["endpointInput"]["mode"] == "INPUT"
+    assert first["endpointOutput"]["mode"] == "OUTPUT"
+    assert sorted(line["captureData"]["endpointOutput"]["data"] for line in lines) == sorted(
+        answers
+    )
+    assert lines[0]["eventVersion"] == "0" and "eventId" in lines[0]["eventMetadata"]

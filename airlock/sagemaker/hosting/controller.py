@@ -34,6 +34,7 @@ from airlock.s3.access import ObjectAccessError, parse_s3_url
 
 from ..training.images import UnknownImage, check_image, repository_of
 from ..training.runner import JobFailure, job_access
+from .capture import FLUSH_SECONDS, Capture, Target, object_key
 from .events import set_status
 from .fleet import Fleet, Fleets, Instance, shares_after
 from .models import Endpoint
@@ -69,8 +70,10 @@ class HostingController(BackgroundLoop):
         self.fleets = fleets
         self.active: dict[str, Fleet] = {}
         self.pending: dict[str, Pending] = {}
+        self._flushed = time.monotonic()
 
     def on_stop(self) -> None:
+        self._write_captures()
         for fleet in [*self.active.values(), *(p.fleet for p in self.pending.values())]:
             fleet.stop()
         for arn in list(self.active):
@@ -91,6 +94,8 @@ class HostingController(BackgroundLoop):
         for arn in [a for a in [*self.active, *self.pending] if a not in known]:
             self._stop_all(arn)
         self._supervise()
+        if time.monotonic() - self._flushed >= FLUSH_SECONDS:
+            self._write_captures()
         busy = self.pending or any(s != "InService" for _, _, s, _ in endpoints)
         return 0.1 if busy else 1.0
 
@@ -281,6 +286,19 @@ class HostingController(BackgroundLoop):
             if fleet is not None:
                 fleet.stop()
 
+    def _write_captures(self) -> None:
+        """Captured invocations to S3, one JSON Lines object per variant, as its model role."""
+        self._flushed = time.monotonic()
+        for target, lines in self.fleets.captured.take().items():
+            url = object_key(target, self.platform.clock.now())
+            try:
+                access = job_access(self.platform, target.role, target.account, target.endpoint_arn)
+                access.write(
+                    parse_s3_url(url), [("\n".join(lines) + "\n").encode()], "application/jsonlines"
+                )
+            except (JobFailure, ObjectAccessError, ValueError) as error:
+                log.warning("%d captured invocations not written to %s: %s", len(lines), url, error)
+
     # Instances ---------------------------------------------------------------------
 
     def _check(self, pending: Pending) -> str | None:
@@ -340,8 +358,24 @@ class HostingController(BackgroundLoop):
             name = variant["VariantName"]
             model = snapshot["models"][variant["ModelName"]]
             command = self._model_server(row, model, base / name / "model")
+            target = Target(
+                row.account_id,
+                row.arn,
+                row.name,
+                name,
+                (snapshot["spec"].get("DataCaptureConfig") or {}).get("DestinationS3Uri", ""),
+                model.get("ExecutionRoleArn") or "",
+            )
+            capture = Capture.of(snapshot["spec"].get("DataCaptureConfig"), target)
             groups[name] = [
-                Instance(name, index, command, {}, base / name / f"instance-{index}.log")
+                Instance(
+                    name,
+                    index,
+                    command,
+                    {},
+                    base / name / f"instance-{index}.log",
+                    capture=capture,
+                )
                 for index in range(counts.get(name, int(variant.get("InitialInstanceCount") or 1)))
             ]
             weights[name] = float(variant.get("InitialVariantWeight", 1.0))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..training.process import die_with_parent
+from .capture import Capture, Captured
 
 # The key of the routing table in `platform.runtime`.
 FLEETS = "sagemaker.fleets"
@@ -64,6 +65,8 @@ class Instance:
     inflight: int = 0
     crashes: int = 0
     restart_at: float = 0.0
+    # The variant's DataCaptureConfig, if it captures.
+    capture: Capture | None = None
     _pool: queue.SimpleQueue[http.client.HTTPConnection] = field(default_factory=queue.SimpleQueue)
 
     def start(self) -> None:
@@ -185,6 +188,8 @@ class Fleets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._serving: dict[str, list[tuple[Fleet, float]]] = {}
+        # Captured invocations waiting to be written to S3.
+        self.captured = Captured()
 
     def serve(self, endpoint: str, shares: list[tuple[Fleet, float]]) -> None:
         with self._lock:
