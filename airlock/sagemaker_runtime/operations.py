@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from airlock.core.api import Output, Params, Resource, ServiceApi
 from airlock.core.context import RequestContext
 from airlock.core.errors import ClientFault, ServiceError, ValidationError
+from airlock.platform.clock import Clock
 from airlock.sagemaker.hosting.endpoint_operations import find_endpoint
 from airlock.sagemaker.hosting.fleet import FLEETS, Fleets, NoInstance, NotSent
 
@@ -42,11 +44,12 @@ class Runtime:
     """What an invocation needs: the session (to find the endpoint) and the routing table."""
 
     session: Session
+    clock: Clock
     fleets: Fleets | None
 
 
 def _factory(platform: Any, session: Session) -> Runtime:
-    return Runtime(session, platform.runtime.get(FLEETS))
+    return Runtime(session, platform.clock, platform.runtime.get(FLEETS))
 
 
 def _invalid(error: ValidationError) -> RuntimeValidation:
@@ -97,7 +100,9 @@ def invoke_endpoint(svc: Runtime, ctx: RequestContext, p: Params) -> Output:
                 f"Endpoint {name} has no healthy instance to take the request; try again."
             ) from error
         try:
+            sent = time.perf_counter()
             status, answer, data = instance.invoke(body, headers)
+            model_us = (time.perf_counter() - sent) * 1e6
             break
         except NotSent:
             tried = instance
@@ -112,6 +117,15 @@ def invoke_endpoint(svc: Runtime, ctx: RequestContext, p: Params) -> Output:
             ) from error
         finally:
             svc.fleets.release(instance)
+    now = svc.clock.now()
+    total_us = (now - ctx.time).total_seconds() * 1e6
+    svc.fleets.metrics.invocation(
+        (ctx.account_id, ctx.region, row.name, instance.variant),
+        now,
+        status,
+        model_us,
+        max(0.0, total_us - model_us),
+    )
     if status != 200:
         message = data.decode("utf-8", "replace")
         kind = "client" if 400 <= status < 500 else "server"

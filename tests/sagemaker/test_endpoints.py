@@ -507,3 +507,42 @@ def test_data_capture_writes_json_lines_in_the_sagemaker_layout(
         answers
     )
     assert lines[0]["eventVersion"] == "0" and "eventId" in lines[0]["eventMetadata"]
+
+
+def test_invocation_metrics_per_minute(hosted: dict[str, Any], server: LiveServer) -> None:
+    from sqlalchemy import select
+
+    from airlock.sagemaker.hosting.models import EndpointMetric
+
+    runtime = hosted["runtime"]
+    for _ in range(4):
+        runtime.invoke_endpoint(EndpointName="iris", ContentType="text/csv", Body="5,3,1,0")
+    with pytest.raises(ClientError):
+        runtime.invoke_endpoint(EndpointName="iris", ContentType="text/csv", Body="5,3")
+
+    def recorded() -> list[EndpointMetric] | None:
+        with server.airlock.platform.db.read() as session:
+            rows = list(session.scalars(select(EndpointMetric)).all())
+            session.expunge_all()
+        calls = sum(r.sum for r in rows if r.name == "Invocations")
+        return rows if calls >= 5 else None
+
+    rows = wait_for(recorded, timeout=30, interval=0.3, what="the invocation metrics")
+    assert {(r.endpoint, r.variant) for r in rows} == {("iris", "AllTraffic")}
+    # The calls may straddle a minute: add the minutes up.
+    total = {name: sum(r.sum for r in rows if r.name == name) for name in {r.name for r in rows}}
+    assert set(total) == {
+        "Invocations",
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+        "ModelLatency",
+        "OverheadLatency",
+    }
+    assert (total["Invocations"], total["Invocation4XXErrors"], total["Invocation5XXErrors"]) == (
+        5,
+        1,
+        0,
+    )
+    latency = [r for r in rows if r.name == "ModelLatency"]
+    assert sum(r.count for r in latency) == 5
+    assert all(0 < r.minimum <= r.maximum for r in latency)

@@ -56,6 +56,8 @@ class Pending:
     fleet: Fleet
     started: float
     restore: bool = False
+    # How long the fleet may take to answer its pings (MaximumExecutionTimeoutInSeconds).
+    within: float = HEALTHY_WITHIN
     shift_started: float | None = None
 
 
@@ -139,7 +141,9 @@ class HostingController(BackgroundLoop):
                 return
             for instance in fleet.instances():
                 instance.start()
-            self.pending[row.arn] = Pending(fleet, time.monotonic())
+            policy = (row.deployment or {}).get("BlueGreenUpdatePolicy") or {}
+            within = float(policy.get("MaximumExecutionTimeoutInSeconds") or HEALTHY_WITHIN)
+            self.pending[row.arn] = Pending(fleet, time.monotonic(), within=within)
             return
         problem = self._check(pending)
         if problem:
@@ -287,8 +291,11 @@ class HostingController(BackgroundLoop):
                 fleet.stop()
 
     def _write_captures(self) -> None:
-        """Captured invocations to S3, one JSON Lines object per variant, as its model role."""
+        """Metrics to their table; captured invocations to S3 (a JSON Lines object per
+        variant, written as its model role)."""
         self._flushed = time.monotonic()
+        with self.platform.db.write() as session:
+            self.fleets.metrics.write(session)
         for target, lines in self.fleets.captured.take().items():
             url = object_key(target, self.platform.clock.now())
             try:
@@ -313,8 +320,8 @@ class HostingController(BackgroundLoop):
                     f"status {status} before it answered its ping: {instance.log_tail()}"
                 )
             instance.healthy = instance.ping()
-        if not pending.fleet.healthy() and time.monotonic() - pending.started > HEALTHY_WITHIN:
-            return f"The fleet did not answer its pings within {HEALTHY_WITHIN:.0f} seconds."
+        if not pending.fleet.healthy() and time.monotonic() - pending.started > pending.within:
+            return f"The fleet did not answer its pings within {pending.within:.0f} seconds."
         return None
 
     def _supervise(self) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..training.process import die_with_parent
 from .capture import Capture, Captured
+from .metrics import Metrics
 
 # The key of the routing table in `platform.runtime`.
 FLEETS = "sagemaker.fleets"
@@ -188,8 +189,9 @@ class Fleets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._serving: dict[str, list[tuple[Fleet, float]]] = {}
-        # Captured invocations waiting to be written to S3.
+        # Captured invocations waiting to be written to S3, and metrics for the table.
         self.captured = Captured()
+        self.metrics = Metrics()
 
     def serve(self, endpoint: str, shares: list[tuple[Fleet, float]]) -> None:
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.platform.db import Base
@@ -68,3 +68,24 @@ class Endpoint(Named, Base):
     variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
+
+
+class EndpointMetric(Base):
+    """One metric of one variant of one endpoint in one minute."""
+
+    __tablename__ = "sagemaker_endpoint_metrics"
+    __table_args__ = (
+        UniqueConstraint("account_id", "region", "endpoint", "variant", "minute", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    region: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(63))
+    variant: Mapped[str] = mapped_column(String(63))
+    minute: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(64))
+    sum: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+    minimum: Mapped[float] = mapped_column(Float)
+    maximum: Mapped[float] = mapped_column(Float)
