@@ -401,26 +401,76 @@ class HostingController(BackgroundLoop):
             check_image(image, self.platform.settings.images_file)
         except UnknownImage as error:
             raise DeployFailure(str(error)) from error
-        if repository_of(image) != "sagemaker-xgboost" or container.get("Environment", {}).get(
-            "SAGEMAKER_PROGRAM"
-        ):
-            raise DeployFailure(
-                f"Airlock serves the built-in XGBoost algorithm of {image}; inference scripts "
-                "and other images are not served yet."
-            )
         url = container.get("ModelDataUrl")
         if not url:
             raise DeployFailure(f"Model {model['ModelArn']} has no ModelDataUrl to serve.")
+        environment = container.get("Environment") or {}
+        program = environment.get("SAGEMAKER_PROGRAM")
+        repository = repository_of(image)
+        if repository not in ("sagemaker-xgboost", "sagemaker-scikit-learn"):
+            raise DeployFailure(
+                f"Airlock serves the sagemaker-xgboost and sagemaker-scikit-learn images; "
+                f"{image} is mapped for training only."
+            )
+        if repository == "sagemaker-scikit-learn" and not program:
+            raise DeployFailure(
+                "The scikit-learn image serves an inference script: set SAGEMAKER_PROGRAM (and "
+                "SAGEMAKER_SUBMIT_DIRECTORY) in the model's Environment."
+            )
         self._fetch(row, model, container, url, model_dir)
+        if not program:
+            return [
+                sys.executable,
+                "-m",
+                "airlock.algorithms.serve",
+                "--port",
+                "{port}",
+                "--model-dir",
+                str(model_dir),
+            ]
+        code = self._source(row, model, environment, model_dir)
+        if not (code / program).is_file():
+            raise DeployFailure(f"The inference script {program} is not in the source directory.")
         return [
             sys.executable,
             "-m",
-            "airlock.algorithms.serve",
+            "airlock.algorithms.script_serve",
             "--port",
             "{port}",
             "--model-dir",
             str(model_dir),
+            "--code-dir",
+            str(code),
+            "--program",
+            program,
+            "--framework",
+            "xgboost" if repository == "sagemaker-xgboost" else "sklearn",
         ]
+
+    def _source(
+        self, row: Endpoint, model: dict[str, Any], environment: dict[str, str], model_dir: Path
+    ) -> Path:
+        """The inference script's folder: SAGEMAKER_SUBMIT_DIRECTORY, or the model's code/."""
+        submitted = environment.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
+        if not submitted.startswith("s3://"):
+            return model_dir / "code"
+        code = model_dir.parent / "code"
+        try:
+            access = job_access(
+                self.platform, model.get("ExecutionRoleArn") or "", row.account_id, row.arn
+            )
+            archive = model_dir.parent / "sourcedir.tar.gz"
+            access.download(parse_s3_url(submitted), archive)
+            code.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(archive) as tar:
+                tar.extractall(code, filter="data")
+        except JobFailure as error:
+            raise DeployFailure(str(error).removeprefix("ClientError: ")) from error
+        except (ObjectAccessError, ValueError, tarfile.TarError, OSError) as error:
+            raise DeployFailure(
+                f"Could not fetch the source directory {submitted}: {error}"
+            ) from error
+        return code
 
     def _fetch(
         self,

@@ -1,0 +1,98 @@
+"""Framework images serve the user's inference script (model_fn, predict_fn, … or defaults)."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import tarfile
+
+import numpy as np
+import pytest
+from botocore.exceptions import ClientError
+from sklearn.linear_model import LogisticRegression
+
+from tests.sagemaker.test_models import sagemaker_role
+from tests.sagemaker.test_training import iris_like, sourcedir
+from tests.support import LiveServer
+
+SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+INFERENCE = """
+import os, pickle
+import numpy as np
+
+def model_fn(model_dir):
+    with open(os.path.join(model_dir, "model.pkl"), "rb") as f:
+        return pickle.load(f)
+
+def predict_fn(data, model):
+    if data.shape[1] != 4:
+        raise ValueError(f"expected 4 features, got {data.shape[1]}")
+    return model.predict_proba(data)
+"""
+
+
+def archive(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_a_scikit_learn_inference_script(server: LiveServer) -> None:
+    s3, sm = server.client("s3"), server.client("sagemaker")
+    table = iris_like(150, 3)
+    model = LogisticRegression(max_iter=500).fit(table[:, 1:], table[:, 0])
+    s3.create_bucket(Bucket="models")
+    s3.put_object(
+        Bucket="models", Key="sk/model.tar.gz", Body=archive({"model.pkl": pickle.dumps(model)})
+    )
+    s3.put_object(
+        Bucket="models", Key="sk/sourcedir.tar.gz", Body=sourcedir({"inference.py": INFERENCE})
+    )
+    role = sagemaker_role(server, server.first_account_id(), "HostRole", ["models"])
+    sm.create_model(
+        ModelName="sk",
+        PrimaryContainer={
+            "Image": SKLEARN,
+            "ModelDataUrl": "s3://models/sk/model.tar.gz",
+            "Environment": {
+                "SAGEMAKER_PROGRAM": "inference.py",
+                "SAGEMAKER_SUBMIT_DIRECTORY": "s3://models/sk/sourcedir.tar.gz",
+            },
+        },
+        ExecutionRoleArn=role,
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="sk",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "sk",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName="sk", EndpointConfigName="sk")
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="sk", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    runtime = server.client("sagemaker-runtime")
+    rows = table[:3, 1:]
+    answer = runtime.invoke_endpoint(
+        EndpointName="sk",
+        ContentType="application/json",
+        Accept="application/json",
+        Body=json.dumps(rows.tolist()),
+    )
+    scores = [p["score"] for p in json.loads(answer["Body"].read())["predictions"]]
+    assert np.allclose(scores, model.predict_proba(rows))
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint(EndpointName="sk", ContentType="text/csv", Body="1,2")
+    assert caught.value.response["Error"]["Code"] == "ModelError"
+    assert caught.value.response["OriginalStatusCode"] == 500
+    assert "ValueError: expected 4 features, got 2" in caught.value.response["Error"]["Message"]
