@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from airlock.algorithms.serve import MODEL_FILE, BadRequest, encode, parse_rows
+from airlock.algorithms.serve import MODEL_FILE, encode, parse_rows, serve
 
 
 def load_script(code_dir: Path, program: str) -> ModuleType:
@@ -81,51 +79,6 @@ class Handlers:
         return encode(np.asarray(prediction), accept)
 
 
-def handler(handlers: Handlers, model: Any) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        wbufsize = -1
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-
-        def do_GET(self) -> None:
-            self._send(200 if self.path == "/ping" else 404, b"", "text/plain")
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path != "/invocations":
-                self._send(404, b"not found", "text/plain")
-                return
-            content_type = self.headers.get("Content-Type") or "text/csv"
-            accept = self.headers.get("Accept") or ""
-            if accept in ("", "*/*"):
-                accept = "application/json" if "json" in content_type else "text/csv"
-            try:
-                data = handlers.input_fn(body, content_type)
-                prediction = handlers.predict_fn(data, model)
-                payload, kind = handlers.output_fn(prediction, accept)
-            except BadRequest as error:
-                self._send(400, str(error).encode(), "text/plain")
-                return
-            except Exception as error:
-                traceback.print_exc()
-                self._send(500, f"{type(error).__name__}: {error}".encode(), "text/plain")
-                return
-            self._send(200, payload, kind)
-
-    return Handler
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="A framework model server.")
     parser.add_argument("--port", type=int, required=True)
@@ -140,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         print(f"Could not load the model: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler(handlers, model))
-    server.daemon_threads = True
-    print(f"serving {args.program} on 127.0.0.1:{args.port}", flush=True)
-    server.serve_forever()
+
+    def score(body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        data = handlers.input_fn(body, content_type)
+        return handlers.output_fn(handlers.predict_fn(data, model), accept)
+
+    serve(score, args.port, args.program)
     return 0
 
 

@@ -17,6 +17,8 @@ import argparse
 import json
 import sys
 import threading
+import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -132,7 +134,16 @@ class Model:
             return self.booster.inplace_predict(matrix)
 
 
-def handler(model: Model) -> type[BaseHTTPRequestHandler]:
+Score = Callable[[bytes, str, str], tuple[bytes, str]]
+
+
+def http_handler(score: Score) -> type[BaseHTTPRequestHandler]:
+    """The container's HTTP contract around `score(body, content type, accept)`.
+
+    `GET /ping` answers 200; `POST /invocations` answers what `score` returns, 400
+    with the reason for a BadRequest, and 500 with the error for anything else.
+    """
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body go out at once, not held back for the client's delayed ACK.
@@ -151,40 +162,42 @@ def handler(model: Model) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
         def do_GET(self) -> None:
-            if self.path == "/ping":
-                self._send(200, b"", "text/plain")
-            else:
-                self._send(404, b"not found", "text/plain")
+            self._send(200 if self.path == "/ping" else 404, b"", "text/plain")
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path != "/invocations":
                 self._send(404, b"not found", "text/plain")
                 return
             content_type = self.headers.get("Content-Type") or "text/csv"
             accept = self.headers.get("Accept") or ""
             if accept in ("", "*/*"):
-                accept = (
-                    "application/json"
-                    if content_type.startswith("application/json")
-                    else "text/csv"
-                )
+                accept = "application/json" if "json" in content_type else "text/csv"
             try:
-                matrix = parse_rows(body, content_type)
-                payload, kind = encode(model.predict(matrix), accept)
+                payload, kind = score(body, content_type, accept)
             except BadRequest as error:
                 self._send(400, str(error).encode(), "text/plain")
+                return
+            except Exception as error:
+                traceback.print_exc()
+                self._send(500, f"{type(error).__name__}: {error}".encode(), "text/plain")
                 return
             self._send(200, payload, kind)
 
     return Handler
 
 
+def serve(score: Score, port: int, what: str) -> None:
+    """Answer on the loopback port until killed."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), http_handler(score))
+    server.daemon_threads = True
+    print(f"serving {what} on 127.0.0.1:{port}", flush=True)
+    server.serve_forever()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The built-in XGBoost model server.")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--model-dir", type=Path, required=True)
     args = parser.parse_args(argv)
     # xgboost imports scikit-learn when it is installed; the server uses none of it.
@@ -194,10 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         print(f"Could not load the model from {args.model_dir}: {error}", file=sys.stderr)
         return 2
-    server = ThreadingHTTPServer((args.host, args.port), handler(model))
-    server.daemon_threads = True
-    print(f"serving {args.model_dir} on {args.host}:{args.port}", flush=True)
-    server.serve_forever()
+    serve(
+        lambda body, kind, accept: encode(model.predict(parse_rows(body, kind)), accept),
+        args.port,
+        str(args.model_dir),
+    )
     return 0
 
 
