@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest serve clean
+.PHONY: install test lint typecheck pytest serve demo clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airlock needs Python 3.11 or newer")'
@@ -29,6 +29,11 @@ test: lint typecheck pytest
 
 serve: $(STAMP)
 	$(BIN)/airlock server
+
+# The main job on a fresh state dir (.airlock-demo, removed first); DEMO_FLAGS=--keep to explore.
+demo: $(STAMP)
+	rm -rf .airlock-demo
+	$(BIN)/airlock demo --state-dir .airlock-demo $(DEMO_FLAGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

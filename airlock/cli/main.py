@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from airlock.settings import DEFAULT_PORT
 
 from .coverage import coverage
 from .deadletters import DeadLetterError, failed_deliveries
+from .demo import run_demo
 from .explain import ExplainError, explain
 from .history import HistoryError, approval_history
 from .options import BlobUrl, DatabaseUrl, Host, Images, Port, Region, StateDir, make_settings
@@ -232,6 +234,30 @@ def events_failed(
     finally:
         instance.stop()
     console.print(table)
+
+
+@app.command()
+def demo(
+    state_dir: Annotated[
+        Path,
+        typer.Option("--state-dir", help="A fresh state dir for the demo's accounts and data"),
+    ] = Path(".airlock-demo"),
+    port: Port = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Leave the server running to explore the result")
+    ] = False,
+) -> None:
+    """Run the main job: train and register in data science, deploy to staging, then production."""
+    if state_dir.exists() and any(state_dir.iterdir()):
+        typer.echo(
+            f"The demo needs a fresh state dir; {state_dir} is not empty (remove it, or give "
+            "--state-dir another one).",
+            err=True,
+        )
+        raise typer.Exit(2)
+    settings = make_settings(state_dir, port=port)
+    logging.basicConfig(level=logging.WARNING)
+    raise typer.Exit(run_demo(settings, console, keep))
 
 
 @app.command()
