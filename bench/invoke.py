@@ -31,7 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.sagemaker.test_training import TRUST, iris_like
+from bench.common import sagemaker_role
+from tests.sagemaker.test_training import iris_like
 from tests.support import free_socket, process_client, server_process, wait_for
 
 ROW = "5.0,3.4,1.5,0.2"
@@ -170,21 +171,11 @@ def main() -> None:
             s3, iam, sm = (process_client(state, port, s) for s in ("s3", "iam", "sagemaker"))
             s3.create_bucket(Bucket="bench-models")
             s3.put_object(Bucket="bench-models", Key="m.tar.gz", Body=_archive(booster))
-            role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=json.dumps(TRUST))
-            iam.put_role_policy(
-                RoleName="Bench",
-                PolicyName="read",
-                PolicyDocument=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-                    }
-                ),
-            )
+            role = sagemaker_role(iam, "Bench")
             sm.create_model(
                 ModelName="bench",
                 PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://bench-models/m.tar.gz"},
-                ExecutionRoleArn=role["Role"]["Arn"],
+                ExecutionRoleArn=role,
             )
             sm.create_endpoint_config(
                 EndpointConfigName="bench",

@@ -11,7 +11,6 @@ Prints the median and range of each; asserts only that the executions succeed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.sagemaker.test_training import TRUST
+from bench.common import sagemaker_role
 from tests.support import free_socket, process_client, profile_keys, server_process
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iris"
@@ -92,18 +91,7 @@ def main() -> None:
             )
             session = flow.connect("bench-data")
             flow.prepare_data(session)
-            role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=json.dumps(TRUST))
-            iam.put_role_policy(
-                RoleName="Bench",
-                PolicyName="all-s3",
-                PolicyDocument=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-                    }
-                ),
-            )
-            arn = role["Role"]["Arn"]
+            arn = sagemaker_role(iam, "Bench")
             for name, with_cache in (("plain", False), ("cached", True)):
                 definition = _definition(session, arn, with_cache)
                 sm.create_pipeline(PipelineName=name, PipelineDefinition=definition, RoleArn=arn)

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from sqlalchemy.engine import make_url
 from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
 from airlock.platform.clock import Clock
+from airlock.platform.polling import wait_until
 from airlock.settings import Settings
 
 T = TypeVar("T")
@@ -34,15 +34,11 @@ T = TypeVar("T")
 def wait_for(
     check: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.05, what: str = ""
 ) -> T:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
-        time.sleep(interval)
+    """Poll `check` until it returns something truthy; fail the test after `timeout` seconds."""
+    try:
+        return wait_until(check, timeout=timeout, interval=interval, what=what)
+    except TimeoutError as error:
+        raise AssertionError(str(error)) from None
 
 
 class LiveServer:

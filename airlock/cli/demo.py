@@ -26,6 +26,7 @@ from rich.table import Table
 
 from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
+from airlock.platform.polling import wait_until
 from airlock.settings import Settings
 
 IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -54,15 +55,8 @@ def policy(*statements: dict[str, Any]) -> str:
 
 
 def wait(check: Callable[[], Any], what: str, timeout: float = 300) -> Any:
-    """Poll `check` until it returns something truthy (or fail after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    """Poll `check` until it returns something truthy (TimeoutError after `timeout`)."""
+    return wait_until(check, timeout=timeout, interval=0.1, what=what)
 
 
 @dataclass
