@@ -136,8 +136,11 @@ def _mlflow(booster: Any, workdir: Path, port: int) -> subprocess.Popen[bytes]:
         check=True,
     )
     command = ["models", "serve", "-m", str(saved), "--env-manager", "local", "-p", str(port)]
+    # mlflow starts uvicorn by name: the virtualenv's bin comes first on PATH.
+    env = {**os.environ, "PATH": f"{MLFLOW_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.Popen(
         [str(MLFLOW_VENV / "bin" / "mlflow"), *command],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
