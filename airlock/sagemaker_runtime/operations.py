@@ -115,6 +115,11 @@ def invoke_endpoint(svc: Runtime, ctx: RequestContext, p: Params) -> Output:
                 "Received server error (0) from the model: it did not answer within 60 seconds.",
                 fields={"OriginalStatusCode": 0, "OriginalMessage": "timeout"},
             ) from error
+        except OSError as error:  # the instance went away while it answered
+            raise ModelError(
+                f"Received server error (0) from the model: {error}",
+                fields={"OriginalStatusCode": 0, "OriginalMessage": str(error)},
+            ) from error
         finally:
             svc.fleets.release(instance)
     now = svc.clock.now()

@@ -145,10 +145,16 @@ class Instance:
         except OSError as error:
             connection.close()
             raise NotSent(str(error)) from error
+        except BaseException:
+            connection.close()
+            raise
         try:
             response = connection.getresponse()
             data = response.read()
-        except OSError:
+        except http.client.HTTPException as error:  # the instance hung up mid-answer
+            connection.close()
+            raise OSError(f"the instance broke off its answer: {error!r}") from error
+        except BaseException:
             connection.close()
             raise
         if response.will_close or self.process is None:
