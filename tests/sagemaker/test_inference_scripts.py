@@ -9,9 +9,11 @@ import tarfile
 
 import numpy as np
 import pytest
+import xgboost as xgb
 from botocore.exceptions import ClientError
 from sklearn.linear_model import LogisticRegression
 
+from tests.sagemaker.test_endpoints import booster_archive
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_training import iris_like, sourcedir
 from tests.support import LiveServer
@@ -96,3 +98,58 @@ def test_a_scikit_learn_inference_script(server: LiveServer) -> None:
     assert caught.value.response["Error"]["Code"] == "ModelError"
     assert caught.value.response["OriginalStatusCode"] == 500
     assert "ValueError: expected 4 features, got 2" in caught.value.response["Error"]["Message"]
+
+
+XGB_INFERENCE = """
+import json
+
+def output_fn(prediction, accept):
+    return json.dumps({"classes": [int(p) for p in prediction]}), "application/json"
+"""
+
+
+def test_an_xgboost_script_with_the_container_defaults(server: LiveServer) -> None:
+    """Only output_fn is the user's; the script sits in the model archive's code/."""
+    s3, sm = server.client("s3"), server.client("sagemaker")
+    booster, _ = booster_archive()
+    raw = bytes(booster.save_raw("ubj"))
+    s3.create_bucket(Bucket="models")
+    s3.put_object(
+        Bucket="models",
+        Key="xgb/model.tar.gz",
+        Body=archive({"xgboost-model": raw, "code/inference.py": XGB_INFERENCE.encode()}),
+    )
+    role = sagemaker_role(server, server.first_account_id(), "HostRole", ["models"])
+    sm.create_model(
+        ModelName="xgb",
+        PrimaryContainer={
+            "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            "ModelDataUrl": "s3://models/xgb/model.tar.gz",
+            "Environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+        },
+        ExecutionRoleArn=role,
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="xgb",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "xgb",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName="xgb", EndpointConfigName="xgb")
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName="xgb", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    rows = iris_like(4, 8)[:, 1:]
+    answer = server.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="xgb",
+        ContentType="text/csv",
+        Body="\n".join(",".join(f"{v:.4f}" for v in row) for row in rows),
+    )
+    assert answer["ContentType"] == "application/json"
+    expected = booster.predict(xgb.DMatrix(np.round(rows, 4)))
+    assert json.loads(answer["Body"].read()) == {"classes": [int(p) for p in expected]}
