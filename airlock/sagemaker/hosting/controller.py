@@ -35,6 +35,7 @@ from airlock.s3.access import ObjectAccessError, parse_s3_url
 from ..training.images import UnknownImage, check_image, repository_of
 from ..training.runner import JobFailure, job_access
 from .capture import FLUSH_SECONDS, Capture, Target, object_key
+from .endpoint_operations import desired_variants
 from .events import set_status
 from .fleet import Fleet, Fleets, Instance, shares_after
 from .models import Endpoint
@@ -191,13 +192,11 @@ class HostingController(BackgroundLoop):
             current.last_deployment = current.deployment
             current.variants = [
                 {
-                    "VariantName": v["VariantName"],
-                    "CurrentWeight": float(v.get("InitialVariantWeight", 1.0)),
-                    "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
-                    "CurrentInstanceCount": int(v.get("InitialInstanceCount") or 1),
-                    "DesiredInstanceCount": int(v.get("InitialInstanceCount") or 1),
+                    **v,
+                    "CurrentWeight": v["DesiredWeight"],
+                    "CurrentInstanceCount": v["DesiredInstanceCount"],
                 }
-                for v in target.get("spec", {}).get("ProductionVariants", [])
+                for v in desired_variants(target)
             ]
             current.failure_reason = None
             set_status(session, self.platform.clock, current, "InService")

@@ -53,7 +53,8 @@ def snapshot(svc: Registry, ctx: RequestContext, config_name: str) -> dict[str, 
     }
 
 
-def _desired(target: dict[str, Any]) -> list[dict[str, Any]]:
+def desired_variants(target: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each variant of a deployment snapshot with the weight and count its config asks for."""
     return [
         {
             "VariantName": v["VariantName"],
@@ -81,7 +82,7 @@ def create_endpoint(svc: Registry, ctx: RequestContext, p: Params) -> Output:
         target_name=target["EndpointConfigName"],
         target=target,
         deployment=p.get("DeploymentConfig"),
-        variants=_desired(target),
+        variants=desired_variants(target),
         created_at=ctx.time,
         modified_at=ctx.time,
     )
@@ -153,13 +154,8 @@ def endpoint_out(row: Endpoint) -> Output:
         out["PendingDeploymentSummary"] = {
             "EndpointConfigName": row.target_name,
             "ProductionVariants": [
-                {
-                    "VariantName": v["VariantName"],
-                    "DesiredWeight": float(v.get("InitialVariantWeight", 1.0)),
-                    "DesiredInstanceCount": int(v.get("InitialInstanceCount") or 1),
-                    "VariantStatus": [{"Status": "Creating", "StartTime": row.modified_at}],
-                }
-                for v in (row.target or {}).get("spec", {}).get("ProductionVariants", [])
+                {**v, "VariantStatus": [{"Status": "Creating", "StartTime": row.modified_at}]}
+                for v in desired_variants(row.target or {})
             ],
             "StartTime": row.modified_at,
         }
