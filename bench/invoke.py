@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import sagemaker_role
+from bench.signed import SignedConnection
 from tests.sagemaker.test_training import iris_like
-from tests.support import free_socket, process_client, server_process, wait_for
+from tests.support import free_socket, process_client, profile_keys, server_process, wait_for
 
 ROW = "5.0,3.4,1.5,0.2"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -209,7 +210,20 @@ def main() -> None:
                     "Body"
                 ].read()
 
-            results["gateway"] = _drive(invoke, runtime, args.seconds, args.concurrency)
+            results["gateway (boto3)"] = _drive(invoke, runtime, args.seconds, args.concurrency)
+            access_key, secret = profile_keys(state)
+
+            def signed() -> SignedConnection:
+                return SignedConnection(port, access_key, secret, "sagemaker")
+
+            def invoke_signed(connection: SignedConnection) -> None:
+                status, data = connection.post(
+                    "/endpoints/bench/invocations", ROW.encode(), "text/csv"
+                )
+                if status != 200:
+                    raise SystemExit(f"the gateway answered {status}: {data!r}")
+
+            results["gateway"] = _drive(invoke_signed, signed, args.seconds, args.concurrency)
             log = next((state / "endpoints").rglob("instance-0.log")).read_text()
             direct = int(re.findall(r"127\.0\.0\.1:(\d+)", log)[-1])
             make, call = _http_call(direct, "/invocations", ROW, "text/csv")

@@ -6,7 +6,7 @@ so the gateway can authorize in one place before the operation body runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -37,6 +37,8 @@ class Resource:
 
 
 Handler = Callable[[S, RequestContext, Params], Output]
+# (platform, ctx, params) -> the output, or None to take the full path.
+FastHandler = Callable[[Any, RequestContext, Params], Awaitable[Output | None]]
 ResourceFinder = Callable[[S, RequestContext, Params], list[Resource]]
 # A controller step: (platform, session, task) -> Done | Again.
 ControllerStep = Callable[[Any, Session, Task], StepResult]
@@ -89,6 +91,10 @@ class OperationSpec(Generic[S]):
     # unless asked for, a call that succeeds is not written to the audit trail; a refused
     # or failed one still is.
     data_event: bool = False
+    # Answers the call on the event loop from what is kept in memory (no transaction),
+    # or returns None before doing anything, and the call takes the full path. The
+    # gateway authorizes first, calling `resources` with no service object (None).
+    fast: FastHandler | None = None
 
     def actions(self, params: Params) -> list[str]:
         """Every action this call needs."""
@@ -136,6 +142,7 @@ class ServiceApi(Generic[S]):
         stage: Stage | None = None,
         version_action: str | None = None,
         data_event: bool = False,
+        fast: FastHandler | None = None,
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -156,6 +163,7 @@ class ServiceApi(Generic[S]):
                 stage=stage,
                 version_action=version_action,
                 data_event=data_event,
+                fast=fast,
             )
             return handler
 

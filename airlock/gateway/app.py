@@ -12,12 +12,12 @@ import anyio.from_thread
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from airlock.core.api import WAKE_WORKERS, ServiceApi
-from airlock.core.http import Headers, HttpRequest
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
 from airlock.platform import Platform
@@ -28,14 +28,14 @@ from airlock.platform.tasks import TASKS_ENQUEUED, Controllers
 from airlock.services import SERVICES
 from airlock.settings import Settings
 
+from .asgi import held_whole, http_request_of, raw_headers, scope_headers
+from .fast import FastLane
 from .pipeline import Gateway
 
 log = logging.getLogger("airlock")
 
 FIRST_ACCOUNT_NAME = "management"
 FIRST_ACCOUNT_EMAIL = "management@airlock.local"
-# Bodies larger than this (or of unknown length) stream to the operation in blocks.
-STREAM_ABOVE = 1024 * 1024
 STREAM_BLOCK = 1024 * 1024
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
@@ -110,29 +110,19 @@ class Airlock:
     async def endpoint(self, request: Request) -> Response:
         """The one HTTP endpoint every service is served on."""
         scope = request.scope
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        client = request.client
-        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-        length = headers.get("content-length")
-        streamed = request.method in ("PUT", "POST") and (
-            length is None or not length.isdigit() or int(length) > STREAM_ABOVE
-        )
-        http_request = HttpRequest(
-            method=request.method,
-            path=raw_path.decode("latin-1").split("?", 1)[0],
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            body=b"" if streamed else await request.body(),
-            source_ip=client.host if client else "127.0.0.1",
-            stream=_blocking_chunks(request) if streamed else None,
+        headers = scope_headers(scope)
+        streamed = request.method in ("PUT", "POST") and not held_whole(headers)
+        http_request = http_request_of(
+            scope,
+            headers,
+            b"" if streamed else await request.body(),
+            _blocking_chunks(request) if streamed else None,
         )
         result = await run_in_threadpool(self.gateway.handle, http_request)
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers]
+        raw = raw_headers(result)
         response: Response
         if isinstance(result.body, bytes):
             response = Response(status_code=result.status)
-            if not any(k == b"content-length" for k, _ in raw):
-                raw.append((b"content-length", str(len(result.body)).encode()))
             response.body = b"" if request.method == "HEAD" else result.body
         else:
             if request.method == "HEAD":
@@ -196,7 +186,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             airlock.stop()
 
     app = Starlette(
-        routes=[Route("/{path:path}", airlock.endpoint, methods=METHODS)], lifespan=lifespan
+        routes=[Route("/{path:path}", airlock.endpoint, methods=METHODS)],
+        middleware=[Middleware(FastLane, gateway=airlock.gateway)],
+        lifespan=lifespan,
     )
     app.state.airlock = airlock
     return app

@@ -36,6 +36,7 @@ from airlock.iam.authorizer import request_keys
 from airlock.iam.enforce import authorize
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
+from airlock.platform.cache import cached
 from airlock.protocol import find_operation, parse_request, serialize_error, serialize_response
 
 from .routing import Route, ServiceDirectory
@@ -52,7 +53,7 @@ class NotImplementedOperation(ServiceError):
 
 
 @dataclass
-class _Event:
+class CallEvent:
     """What the audit trail records about one call, filled in as the call proceeds."""
 
     source: str
@@ -60,6 +61,10 @@ class _Event:
     read_only: bool
     params: dict[str, Any] | None = None
     resources: list[Resource] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, route: Route, operation: str, read_only: bool) -> CallEvent:
+        return cls(f"{route.model.endpoint_prefix}.amazonaws.com", operation, read_only)
 
     def write(
         self,
@@ -83,7 +88,7 @@ class _Event:
 
 
 @dataclass
-class _Trace:
+class Trace:
     """What the log line says about a request."""
 
     service: str = "-"
@@ -102,7 +107,7 @@ class Gateway:
         """Answer one request; never raises."""
         request_id = ids.request_id()
         started = time.perf_counter()
-        trace = _Trace()
+        trace = Trace()
         route: Route | None = None
         operation: Any = None
         try:
@@ -120,34 +125,18 @@ class Gateway:
             family = route.family if route is not None else "json"
             if error.failure is AuthFailure.SIGNATURE_MISMATCH:
                 log.info("signature mismatch (request %s): %s", request_id, error.detail)
-            response = self._error(route, operation, auth_error(error, family), request_id)
+            response = self.error(route, operation, auth_error(error, family), request_id)
         except ServiceError as error:
-            response = self._error(route, operation, error, request_id)
+            response = self.error(route, operation, error, request_id)
         except OperationalError:
             log.exception("database unavailable (request %s)", request_id)
             outage = ServiceUnavailable(
                 "Airlock cannot reach its database right now; retry the request shortly."
             )
-            response = self._error(route, operation, outage, request_id)
+            response = self.error(route, operation, outage, request_id)
         except Exception:
-            log.exception("internal failure (request %s)", request_id)
-            failure = InternalFailure(
-                f"Airlock failed to process the request; the server log has the details "
-                f"under request id {request_id}."
-            )
-            response = self._error(route, operation, failure, request_id)
-        elapsed = (time.perf_counter() - started) * 1000
-        log.info(
-            "%s %s %s.%s %d %.1fms account=%s request_id=%s",
-            request.source_ip,
-            request.method,
-            trace.service,
-            trace.operation,
-            response.status,
-            elapsed,
-            trace.account,
-            request_id,
-        )
+            response = self.internal_failure(route, operation, request_id)
+        log_request(request, trace, response.status, started, request_id)
         return response
 
     def _authenticate(
@@ -155,10 +144,10 @@ class Gateway:
     ) -> tuple[Principal, HttpRequest]:
         if info is None:
             raise AuthError(AuthFailure.MISSING, "no Authorization header or presigned query")
+        key_id = info.access_key_id
         with self.platform.db.read() as session:
-            credential = IdentityService(session, self.platform.clock).resolve_key(
-                info.access_key_id
-            )
+            identity = IdentityService(session, self.platform.clock)
+            credential = cached(session, ("key", key_id), lambda: identity.resolve_key(key_id))
         if credential is None or not credential.active:
             raise AuthError(AuthFailure.UNKNOWN_KEY, info.access_key_id)
         if not credential.session_token_matches(info.session_token):
@@ -186,19 +175,8 @@ class Gateway:
             raise NotImplementedOperation(
                 f"Airlock does not implement {route.api.name}:{operation.name} yet."
             )
-        ctx = RequestContext(
-            request_id=request_id,
-            account_id=principal.account_id,
-            region=info.region or self.platform.settings.region,
-            principal=principal,
-            source_ip=request.source_ip,
-            time=self.platform.clock.now(),
-            service=route.api.name,
-            user_agent=request.headers.get("user-agent", "") or "",
-        )
-        event = _Event(
-            f"{route.model.endpoint_prefix}.amazonaws.com", operation.name, spec.readonly
-        )
+        ctx = self.context(request, request_id, route, principal, info)
+        event = CallEvent.of(route, operation.name, spec.readonly)
         db = self.platform.db
         try:
             try:
@@ -223,13 +201,48 @@ class Gateway:
                     undo()
                 raise
         except ServiceError as error:
-            with db.write() as session:
-                event.write(session, ctx, error=error)
+            self.record_failure(event, ctx, error)
             raise
         if spec.readonly and not spec.data_event:
             with db.write() as session:
                 event.write(session, ctx, output=output)
         return serialize_response(operation, output, request_id)
+
+    def context(
+        self,
+        request: HttpRequest,
+        request_id: str,
+        route: Route,
+        principal: Principal,
+        info: SignatureInfo,
+    ) -> RequestContext:
+        """Who asks, from where, when: what the operation and its authorization see."""
+        return RequestContext(
+            request_id=request_id,
+            account_id=principal.account_id,
+            region=info.region or self.platform.settings.region,
+            principal=principal,
+            source_ip=request.source_ip,
+            time=self.platform.clock.now(),
+            service=route.api.name,
+            user_agent=request.headers.get("user-agent", "") or "",
+        )
+
+    def internal_failure(
+        self, route: Route | None, operation: Any, request_id: str
+    ) -> HttpResponse:
+        """The answer to a request that failed in Airlock itself (logged with its traceback)."""
+        log.exception("internal failure (request %s)", request_id)
+        failure = InternalFailure(
+            f"Airlock failed to process the request; the server log has the details "
+            f"under request id {request_id}."
+        )
+        return self.error(route, operation, failure, request_id)
+
+    def record_failure(self, event: CallEvent, ctx: RequestContext, error: ServiceError) -> None:
+        """Write a refused or failed call to the audit trail."""
+        with self.platform.db.write() as session:
+            event.write(session, ctx, error=error)
 
     def _authorize(
         self,
@@ -237,7 +250,7 @@ class Gateway:
         route: Route,
         spec: OperationSpec[Any],
         ctx: RequestContext,
-        event: _Event,
+        event: CallEvent,
     ) -> Any:
         """The service object, once the caller may do every action the call needs."""
         params = event.params or {}
@@ -250,12 +263,29 @@ class Gateway:
             )
         return service
 
-    def _error(
+    def error(
         self, route: Route | None, operation: Any, error: ServiceError, request_id: str
     ) -> HttpResponse:
         if route is None:
             return _plain_json_error(error, request_id)
         return serialize_error(route.model, error, request_id, operation)
+
+
+def log_request(
+    request: HttpRequest, trace: Trace, status: int, started: float, request_id: str
+) -> None:
+    """The server log's line for one request."""
+    log.info(
+        "%s %s %s.%s %d %.1fms account=%s request_id=%s",
+        request.source_ip,
+        request.method,
+        trace.service,
+        trace.operation,
+        status,
+        (time.perf_counter() - started) * 1000,
+        trace.account,
+        request_id,
+    )
 
 
 def checked_body(request: HttpRequest, info: SignatureInfo, secret: str) -> HttpRequest:

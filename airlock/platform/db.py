@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from .cache import CACHE, ReadCache
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,6 +68,10 @@ def _is_sqlite(url: str) -> bool:
 # In a session's info: the transaction may not write (services that create things
 # lazily, such as an account's default event bus, answer without storing them).
 READ_ONLY = "airlock.read_only"
+# In a write session's info: it changed a row (flushed, or ran a statement other than SELECT).
+WROTE = "airlock.wrote"
+# In a write session's info: what it writes leaves the read cache valid.
+KEEPS_CACHE = "airlock.keeps_cache"
 
 
 class Database:
@@ -91,15 +97,23 @@ class Database:
         )
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # Standing facts (keys, policies, endpoints) that read transactions keep.
+        self.cache = ReadCache()
+        event.listen(self._write, "after_flush", _wrote)
+        event.listen(self._write, "do_orm_execute", _wrote_by_statement)
+        event.listen(self._write, "after_commit", self._after_write)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, keeps_cache: bool = False) -> Iterator[Session]:
         """A transaction that may write; committed on success, rolled back on error.
 
         On SQLite, writers of this process queue on a lock instead of on SQLite's
         busy handler, which sleeps in growing steps (up to 100 ms) while it waits.
+        `keeps_cache`: it writes only rows no cached value is read from (the
+        invocation metrics), so the read cache stays valid.
         """
         with self._writers, self._write() as session, session.begin():
+            session.info[KEEPS_CACHE] = keeps_cache
             yield session
 
     @contextmanager
@@ -107,9 +121,16 @@ class Database:
         """A read-only transaction (never committed; a write inside it is a bug and fails)."""
         with self._read() as session, session.begin():
             session.info[READ_ONLY] = True
+            session.info[CACHE] = self.cache
             event.listen(session, "before_flush", _refuse_flush)
             yield session
             session.rollback()
+
+    def _after_write(self, session: Session) -> None:
+        # A transaction that only looked (an idle poll) leaves what was read valid.
+        wrote = session.info.pop(WROTE, False)
+        if wrote and not session.info.pop(KEEPS_CACHE, False):
+            self.cache.bump()
 
     def on_commit(self, callback: Callable[[Session], None]) -> None:
         """Run `callback(session)` after every committed write transaction.
@@ -126,6 +147,15 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _wrote(session: Session, context: Any) -> None:
+    session.info[WROTE] = True
+
+
+def _wrote_by_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:  # an INSERT, UPDATE, DELETE, or text that may be one
+        state.session.info[WROTE] = True
 
 
 def _refuse_flush(session: Session, context: Any, instances: Any) -> None:

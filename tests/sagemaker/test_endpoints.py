@@ -6,6 +6,7 @@ import io
 import json
 import tarfile
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -182,16 +183,18 @@ def test_bad_configs_and_endpoints_are_refused(hosted: dict[str, Any]) -> None:
     ]
 
 
-def steady_load(runtime: Any, stop: threading.Event, outcomes: list[str]) -> None:
-    """Invoke the endpoint back to back until stopped; record each outcome."""
+def steady_load(runtime: Any, stop: threading.Event, outcomes: list[tuple[float, str]]) -> None:
+    """Invoke the endpoint back to back until stopped; record when each call began and its
+    outcome (the variant that answered, or the error)."""
     while not stop.is_set():
+        began = time.monotonic()
         try:
             answer = runtime.invoke_endpoint(
                 EndpointName="iris", ContentType="text/csv", Body="5.0,3.4,1.5,0.2"
             )
-            outcomes.append(answer["InvokedProductionVariant"])
+            outcomes.append((began, answer["InvokedProductionVariant"]))
         except ClientError as caught:
-            outcomes.append("error:" + caught.response["Error"]["Code"])
+            outcomes.append((began, "error:" + caught.response["Error"]["Code"]))
 
 
 @pytest.mark.parametrize(
@@ -203,7 +206,13 @@ def steady_load(runtime: Any, stop: threading.Event, outcomes: list[str]) -> Non
             "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
             "WaitIntervalInSeconds": 1,
         },
+        {
+            "Type": "LINEAR",
+            "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 34},
+            "WaitIntervalInSeconds": 1,
+        },
     ],
+    ids=["all-at-once", "canary", "linear"],
 )
 def test_blue_green_update_under_load_fails_no_request(
     hosted: dict[str, Any], server: LiveServer, routing: dict[str, Any]
@@ -220,7 +229,7 @@ def test_blue_green_update_under_load_fails_no_request(
             }
         ],
     )
-    stop, outcomes = threading.Event(), list[str]()
+    stop, outcomes = threading.Event(), list[tuple[float, str]]()
     clients = [server.client("sagemaker-runtime") for _ in range(4)]
     load = [threading.Thread(target=steady_load, args=(c, stop, outcomes)) for c in clients]
     for thread in load:
@@ -243,15 +252,23 @@ def test_blue_green_update_under_load_fails_no_request(
         sm.get_waiter("endpoint_in_service").wait(
             EndpointName="iris", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
         )
+        in_service = time.monotonic()
         seen = len(outcomes)
         wait_for(lambda: len(outcomes) > seen + 20, timeout=30, what="requests after the update")
     finally:
         stop.set()
         for thread in load:
             thread.join()
-    errors_seen = [o for o in outcomes if o.startswith("error:")]
-    assert errors_seen == [], f"{len(errors_seen)} of {len(outcomes)} requests failed"
-    assert outcomes[0] == "AllTraffic" and outcomes[-1] == "Green"
+    outcomes.sort()
+    answers = [outcome for _, outcome in outcomes]
+    errors_seen = [o for o in answers if o.startswith("error:")]
+    assert errors_seen == [], f"{len(errors_seen)} of {len(answers)} requests failed"
+    assert answers[0] == "AllTraffic"
+    # Every call made once the update ended was answered by the new fleet.
+    assert {o for began, o in outcomes if began > in_service} == {"Green"}
+    if routing["Type"] != "ALL_AT_ONCE":  # a second or more when both fleets took traffic
+        shifted = answers.index("Green")
+        assert answers[shifted:].count("AllTraffic") >= 5, answers[shifted : shifted + 40]
     described = sm.describe_endpoint(EndpointName="iris")
     assert described["EndpointConfigName"] == "iris-green"
     assert [v["VariantName"] for v in described["ProductionVariants"]] == ["Green"]
@@ -415,14 +432,60 @@ def test_invocations_need_permission_and_only_refusals_are_audited(
             }
         ),
     )
-    answer = analyst.invoke_endpoint(EndpointName="iris", ContentType="text/csv", Body="5,3,1,0")
-    assert answer["InvokedProductionVariant"] == "AllTraffic"
+    for _ in range(3):  # the calls after the first are answered from what the server keeps
+        answer = analyst.invoke_endpoint(
+            EndpointName="iris", ContentType="text/csv", Body="5,3,1,0"
+        )
+        assert answer["InvokedProductionVariant"] == "AllTraffic"
     # InvokeEndpoint is a data event: as in CloudTrail, only the refusal was recorded.
     recorded = server.client("cloudtrail").lookup_events(
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "InvokeEndpoint"}]
     )["Events"]
     assert len(recorded) == 1
     assert json.loads(recorded[0]["CloudTrailEvent"])["errorCode"] == "AccessDeniedException"
+
+
+def test_a_change_applies_to_the_next_invocation(
+    hosted: dict[str, Any], server: LiveServer
+) -> None:
+    """What the server keeps between invocations (keys, policies, the endpoint) is never stale."""
+    iam, sm = server.client("iam"), hosted["sm"]
+    iam.create_user(UserName="scorer")
+    iam.attach_user_policy(
+        UserName="scorer", PolicyArn="arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    )
+    keys = iam.create_access_key(UserName="scorer")["AccessKey"]
+    scorer = server.client("sagemaker-runtime", keys=(keys["AccessKeyId"], keys["SecretAccessKey"]))
+
+    def invoke() -> str:
+        answer = scorer.invoke_endpoint(EndpointName="iris", ContentType="text/csv", Body="5,3,1,0")
+        return str(answer["InvokedProductionVariant"])
+
+    assert [invoke() for _ in range(3)] == ["AllTraffic"] * 3
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "sagemaker:InvokeEndpoint", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="scorer", PolicyName="deny", PolicyDocument=json.dumps(deny))
+    with pytest.raises(ClientError) as caught:
+        invoke()
+    code, message = error(caught)
+    assert code == "AccessDeniedException"
+    assert "with an explicit deny in an identity-based policy" in message
+    iam.delete_user_policy(UserName="scorer", PolicyName="deny")
+    assert invoke() == "AllTraffic"
+    iam.update_access_key(UserName="scorer", AccessKeyId=keys["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError) as caught:
+        invoke()
+    assert error(caught)[0] == "UnrecognizedClientException"
+    iam.update_access_key(UserName="scorer", AccessKeyId=keys["AccessKeyId"], Status="Active")
+    assert invoke() == "AllTraffic"
+    sm.delete_endpoint(EndpointName="iris")
+    with pytest.raises(ClientError) as caught:
+        invoke()
+    code, message = error(caught)
+    assert code == "ValidationError"
+    assert message == f"Endpoint iris of account {server.first_account_id()} not found."
 
 
 def test_data_capture_writes_json_lines_in_the_sagemaker_layout(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import queue
 import random
 import signal
 import socket
@@ -28,15 +27,12 @@ from typing import Any
 from ..training.process import die_with_parent
 from .capture import Capture, Captured
 from .metrics import Metrics
+from .upstream import Upstream
 
 # The key of the routing table in `platform.runtime`.
 FLEETS = "sagemaker.fleets"
 PING_TIMEOUT = 1.0
 INVOKE_TIMEOUT = 60.0
-
-
-class NotSent(Exception):
-    """The request never reached the instance (its connection failed first)."""
 
 
 class NoInstance(Exception):
@@ -68,7 +64,7 @@ class Instance:
     restart_at: float = 0.0
     # The variant's DataCaptureConfig, if it captures.
     capture: Capture | None = None
-    _pool: queue.SimpleQueue[http.client.HTTPConnection] = field(default_factory=queue.SimpleQueue)
+    upstream: Upstream = field(default_factory=Upstream)
 
     def start(self) -> None:
         """Start the process on a fresh port (its command names the port as `{port}`)."""
@@ -87,11 +83,7 @@ class Instance:
             )
         self.healthy = False
         self.started_at = time.monotonic()
-        self._close_pool()
-
-    def _close_pool(self) -> None:
-        while not self._pool.empty():
-            self._pool.get().close()
+        self.upstream.reset(self.port)
 
     def exited(self) -> int | None:
         """The exit status if the process ended."""
@@ -120,7 +112,7 @@ class Instance:
         """Stop the process (SIGTERM, then SIGKILL after `grace` seconds)."""
         self.healthy = False
         process, self.process = self.process, None
-        self._close_pool()
+        self.upstream.reset()
         if process is None or process.poll() is not None:
             return
         try:
@@ -130,40 +122,12 @@ class Instance:
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        self._close_pool()
 
-    def invoke(
+    async def invoke(
         self, body: bytes, headers: dict[str, str], timeout: float = INVOKE_TIMEOUT
     ) -> tuple[int, dict[str, str], bytes]:
         """POST /invocations; NotSent if the connection failed before the request went out."""
-        try:
-            connection = self._pool.get_nowait()
-        except queue.Empty:
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request("POST", "/invocations", body=body, headers=headers)
-        except OSError as error:
-            connection.close()
-            raise NotSent(str(error)) from error
-        except BaseException:
-            connection.close()
-            raise
-        try:
-            response = connection.getresponse()
-            data = response.read()
-        except http.client.HTTPException as error:  # the instance hung up mid-answer
-            connection.close()
-            raise OSError(f"the instance broke off its answer: {error!r}") from error
-        except BaseException:
-            connection.close()
-            raise
-        if response.will_close or self.process is None:
-            connection.close()
-        else:
-            self._pool.put(connection)
-            if self.process is None:  # stopped meanwhile: nothing will use the pool again
-                self._close_pool()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        return await self.upstream.post("/invocations", body, headers, timeout)
 
 
 @dataclass
