@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import hashlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -114,6 +115,31 @@ class LiveServer:
         return session.client(
             service, endpoint_url=self.url, config=base.merge(config) if config else base
         )
+
+
+def unused_port() -> int:
+    """A loopback port for a process to bind later, below the kernel's ephemeral range.
+
+    The kernel gives outgoing connections (and binds to port 0) ports from 32768 up,
+    so a port closed and handed on from there may be taken by another test's
+    connection before the process binds it; none is ever given one from here.
+    """
+    while True:
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections while the block runs (bound, not listening)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 def free_socket() -> socket.socket:

@@ -7,15 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import free_socket
+from tests.support import unused_port
 
 BIN = Path(sys.executable).parent
 
 
 def test_the_demo_runs_the_main_job(tmp_path: Path) -> None:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
+    port = unused_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRLOCK_"))}
     env["COLUMNS"] = "200"
     state = tmp_path / "demo"

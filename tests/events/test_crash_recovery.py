@@ -58,13 +58,10 @@ def test_failed_deliveries_on_the_command_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from airlock.cli.main import app
-    from tests.support import live_server
+    from tests.support import live_server, refusing_port
 
     state = tmp_path / "state"
-    refused = free_socket()
-    dead_port = refused.getsockname()[1]
-    refused.close()
-    with live_server(state) as server:
+    with refusing_port() as dead_port, live_server(state) as server:
         events = server.client("events")
         connection = events.create_connection(
             Name="c",

@@ -24,7 +24,7 @@ from tests.sagemaker.test_training import (
     setup,  # noqa: F401 - the fixture
     sourcedir,
 )
-from tests.support import LiveServer, free_socket
+from tests.support import LiveServer, unused_port
 
 PROGRAM = """
 import argparse, json, os, socket, sys, time
@@ -85,13 +85,6 @@ def two_hosts(role: str, name: str, port: int, **extra: str) -> dict[str, Any]:
     return request
 
 
-def free_port() -> int:
-    sock = free_socket()
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
-
-
 def test_two_hosts_share_the_work(setup: dict[str, Any], server: LiveServer) -> None:  # noqa: F811
     sm, s3 = setup["sm"], setup["s3"]
     s3.put_object(
@@ -103,7 +96,7 @@ def test_two_hosts_share_the_work(setup: dict[str, Any], server: LiveServer) -> 
             Key=f"sharded/part-{index}.csv",
             Body=csv(iris_like(10 + index, index)),
         )
-    sm.create_training_job(**two_hosts(setup["role"], "cluster", free_port()))
+    sm.create_training_job(**two_hosts(setup["role"], "cluster", unused_port()))
     job = finished(sm, "cluster")
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     assert job["ResourceConfig"]["InstanceCount"] == 2
@@ -141,7 +134,7 @@ def test_one_failing_host_fails_the_job(setup: dict[str, Any]) -> None:  # noqa:
         Bucket="ml-data", Key="code/cluster.tar.gz", Body=sourcedir({"cluster.py": PROGRAM})
     )
     s3.put_object(Bucket="ml-data", Key="sharded/only.csv", Body=csv(iris_like(5, 1)))
-    request = two_hosts(setup["role"], "half", free_port(), fail_on="algo-2")
+    request = two_hosts(setup["role"], "half", unused_port(), fail_on="algo-2")
     sm.create_training_job(**request)
     job = finished(sm, "half")
     assert job["TrainingJobStatus"] == "Failed"

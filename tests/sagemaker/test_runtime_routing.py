@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from airlock.core.errors import ServiceError
-from airlock.sagemaker.hosting.fleet import Fleet, Fleets, Instance, free_port
+from airlock.sagemaker.hosting.fleet import Fleet, Fleets, Instance
 from airlock.sagemaker.hosting.upstream import BrokenAnswer, NotSent
 from airlock.sagemaker_runtime.operations import _Call, _score, _Serving
+from tests.support import refusing_port
 
 
 class Model:
@@ -108,9 +109,10 @@ def test_a_request_never_sent_goes_to_another_instance_once(tmp_path: Path) -> N
     model = Model(ok)
 
     async def test(port: int) -> None:
-        dead, live = instance(tmp_path, free_port(), 0), model.instance(tmp_path, port, 1)
-        fleets = fleets_of(dead, live)  # equally idle: the dead one, listed first, is chosen
-        scored = await _score(fleets, SERVING, CALL)
+        with refusing_port() as refused:
+            dead, live = instance(tmp_path, refused, 0), model.instance(tmp_path, port, 1)
+            fleets = fleets_of(dead, live)  # equally idle: the dead one, listed first, is chosen
+            scored = await _score(fleets, SERVING, CALL)
         assert scored.instance is live
         assert (scored.status, scored.data) == (200, b"scored:5,3,1,0")
         assert dead.inflight == live.inflight == 0
@@ -121,9 +123,10 @@ def test_a_request_never_sent_goes_to_another_instance_once(tmp_path: Path) -> N
 
 def test_no_instance_accepting_is_service_unavailable(tmp_path: Path) -> None:
     async def test() -> None:
-        fleets = fleets_of(instance(tmp_path, free_port(), 0), instance(tmp_path, free_port(), 1))
-        with pytest.raises(ServiceError) as caught:
-            await _score(fleets, SERVING, CALL)
+        with refusing_port() as one, refusing_port() as other:
+            fleets = fleets_of(instance(tmp_path, one, 0), instance(tmp_path, other, 1))
+            with pytest.raises(ServiceError) as caught:
+                await _score(fleets, SERVING, CALL)
         assert caught.value.code == "ServiceUnavailable"
         assert caught.value.message == "Endpoint e: no instance accepted the request; try again."
 
@@ -184,7 +187,7 @@ def test_an_answer_broken_off_is_a_model_error(tmp_path: Path) -> None:
 
 def test_a_port_nothing_listens_on_is_not_sent(tmp_path: Path) -> None:
     async def test() -> None:
-        with pytest.raises(NotSent):
-            await instance(tmp_path, free_port(), 0).upstream.post("/invocations", b"", {}, 5)
+        with refusing_port() as refused, pytest.raises(NotSent):
+            await instance(tmp_path, refused, 0).upstream.post("/invocations", b"", {}, 5)
 
     asyncio.run(test())

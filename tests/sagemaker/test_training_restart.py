@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.sagemaker.test_training import IMAGE, TRUST, csv, iris_like
-from tests.support import free_socket, process_client, server_process, wait_for
+from tests.support import process_client, server_process, unused_port, wait_for
 
 
 def test_killed_server_reruns_the_job(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
+    port = unused_port()
 
     with server_process(state, port) as first:
         s3, iam, sm = (
