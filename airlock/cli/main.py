@@ -39,7 +39,11 @@ models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 events_app = typer.Typer(help="EventBridge deliveries.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
-console = Console()
+
+
+def console() -> Console:
+    """A console for this command's output, sized by the terminal (or COLUMNS) it runs in."""
+    return Console()
 
 
 @app.command()
@@ -135,7 +139,7 @@ def accounts_list(state_dir: StateDir = None, database_url: DatabaseUrl = None) 
                 account.status,
             )
     instance.stop()
-    console.print(table)
+    console().print(table)
 
 
 @accounts_app.command("create")
@@ -217,7 +221,7 @@ def models_history(
         raise typer.Exit(1) from error
     finally:
         instance.stop()
-    console.print(table)
+    console().print(table)
 
 
 @events_app.command("failed")
@@ -239,7 +243,7 @@ def events_failed(
         raise typer.Exit(1) from error
     finally:
         instance.stop()
-    console.print(table)
+    console().print(table)
 
 
 @app.command()
@@ -263,7 +267,7 @@ def demo(
         raise typer.Exit(2)
     settings = make_settings(state_dir, port=port)
     logging.basicConfig(level=logging.WARNING)
-    raise typer.Exit(run_demo(settings, console, keep))
+    raise typer.Exit(run_demo(settings, console(), keep))
 
 
 @app.command()
@@ -295,7 +299,7 @@ def coverage_command(
     done = sum(len(r.implemented) for r in rows)
     total = sum(r.total for r in rows)
     table.add_row("total", str(done), str(total), f"{100 * done / total:.0f}%")
-    console.print(table)
+    console().print(table)
 
 
 def main() -> None:

@@ -96,7 +96,7 @@ def test_models_history_command(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if f"arn:aws:iam::{account}:root" in line]
-    assert len(rows) == 3
+    assert len(rows) == 3, result.output
     assert "PendingManualApproval" in rows[0] and "Approved" in rows[1] and "ship it" in rows[1]
     assert "Rejected" in rows[2]
     missing = runner.invoke(app, ["models", "history", "nope", "--state-dir", str(state)])
