@@ -48,6 +48,7 @@ class Handlers:
 
             booster = xgb.Booster()
             booster.load_model(str(Path(model_dir) / MODEL_FILE))
+            booster.set_param({"nthread": 1})  # as the built-in server: one request, one thread
             return booster
         raise NotImplementedError(
             "Please provide a model_fn implementation in the inference script: the "

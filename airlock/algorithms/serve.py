@@ -121,6 +121,9 @@ class Model:
 
         self.booster = xgb.Booster()
         self.booster.load_model(str(model_dir / MODEL_FILE))
+        # One request's rows are few: a thread pool per prediction costs more than it
+        # saves, and its spinning threads take the CPU other processes need.
+        self.booster.set_param({"nthread": 1})
         self.width = self.booster.num_features()
         self.lock = threading.Lock()
 
