@@ -75,7 +75,7 @@ def hosted(server: LiveServer) -> dict[str, Any]:
     }
 
 
-def test_endpoint_serves_the_model(hosted: dict[str, Any]) -> None:
+def test_endpoint_serves_the_model(hosted: dict[str, Any], server: LiveServer) -> None:
     sm, runtime, booster = hosted["sm"], hosted["runtime"], hosted["booster"]
     described = sm.describe_endpoint(EndpointName="iris")
     assert described["EndpointArn"] == hosted["arn"]
@@ -114,6 +114,11 @@ def test_endpoint_serves_the_model(hosted: dict[str, Any]) -> None:
         "Feature size of the rows (2) does not match the model's (4)"
         in (caught.value.response["Error"]["Message"])
     )
+    # A failed invocation is in the audit trail; the ones that succeeded are not.
+    recorded = server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "InvokeEndpoint"}]
+    )["Events"]
+    assert [json.loads(e["CloudTrailEvent"])["errorCode"] for e in recorded] == ["ModelError"]
 
     with pytest.raises(ClientError) as caught:
         runtime.invoke_endpoint(EndpointName="nope", ContentType="text/csv", Body="1,2,3,4")
