@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 import xgboost as xgb
 from botocore.exceptions import ClientError
+from sqlalchemy import select
 
 from airlock.sagemaker.training import contract
+from airlock.sagemaker.training.models import TrainingJob
 from tests.support import LiveServer, wait_for
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -339,3 +341,28 @@ def test_script_mode(setup: dict[str, Any], server: LiveServer) -> None:
     refused_job = finished(sm, "script-2")
     assert refused_job["TrainingJobStatus"] == "Failed"
     assert "(no-such-package)" in refused_job["FailureReason"]
+
+
+def test_a_finished_job_never_runs_again(setup: dict[str, Any], server: LiveServer) -> None:
+    """A runner tick whose list of jobs to run was read just before a job finished must not
+    start it again (it would overwrite the registered artifact)."""
+    from airlock.sagemaker.training.runner import JobRunner
+
+    sm, s3 = setup["sm"], setup["s3"]
+    sm.create_training_job(**job_request("once", setup["role"]))
+    assert finished(sm, "once")["TrainingJobStatus"] == "Completed"
+    key = "output/once/output/model.tar.gz"
+    etag = s3.head_object(Bucket="ml-data", Key=key)["ETag"]
+    (runner,) = [
+        worker
+        for group in server.airlock.workers
+        for worker in getattr(group, "workers", [])
+        if isinstance(worker, JobRunner) and worker.name == "airlock-training"
+    ]
+    with server.airlock.platform.db.read() as session:
+        (job_id,) = session.scalars(select(TrainingJob.id)).all()
+    runner._run(job_id)  # what the stale tick would start, in this thread
+    job = sm.describe_training_job(TrainingJobName="once")
+    assert job["TrainingJobStatus"] == "Completed"
+    assert "Restarting" not in [t["Status"] for t in job["SecondaryStatusTransitions"]]
+    assert s3.head_object(Bucket="ml-data", Key=key)["ETag"] == etag

@@ -142,6 +142,13 @@ class JobRunner(BackgroundLoop):
 
     def _run(self, job_id: int) -> None:
         try:
+            # The tick's list may predate the job's end: a run that finished after it was
+            # read (and left `_running`) must not start again. Its end committed before
+            # it left, so this read sees it.
+            with self.platform.db.read() as session:
+                job = session.get(self.model, job_id)
+                if job is None or job.status not in ("InProgress", "Stopping"):
+                    return
             self.job_run(self.platform, job_id, self.stopping).run()
         except Exception as error:
             log.exception("%s: job %d crashed", self.name, job_id)
