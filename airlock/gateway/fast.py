@@ -27,22 +27,32 @@ from airlock.protocol import find_operation, parse_request, serialize_response
 
 from .asgi import held_whole, http_request_of, raw_headers, scope_headers
 from .pipeline import CallEvent, Gateway, Trace, log_request
+from .routing import Route
 
 log = logging.getLogger("airlock.gateway")
 
 
-async def answer_from_memory(gateway: Gateway, request: HttpRequest) -> HttpResponse | None:
-    """The response, or None when the request must take the full path (`Gateway.handle`)."""
-    started = time.perf_counter()
-    platform = gateway.platform
-    if request.streaming:
-        return None
+def fast_route(gateway: Gateway, request: HttpRequest) -> Route | None:
+    """The service of a request the fast lane may answer (its headers suffice to tell)."""
     try:
         info = parse_signature(request)
         if info is None:
             return None
         route = gateway.directory.route(request, info.service)
-        if route.family == "s3":
+    except (AuthError, ServiceError):
+        return None
+    return route if route.family != "s3" and route.answers_fast else None
+
+
+async def answer_from_memory(
+    gateway: Gateway, request: HttpRequest, route: Route
+) -> HttpResponse | None:
+    """The response, or None when the request must take the full path (`Gateway.handle`)."""
+    started = time.perf_counter()
+    platform = gateway.platform
+    try:
+        info = parse_signature(request)  # again: with the body, whose hash it signs
+        if info is None:
             return None
         operation = find_operation(route.model, request)
     except (AuthError, ServiceError):
@@ -109,7 +119,8 @@ class FastLane:
             await self.app(scope, receive, send)
             return
         headers = scope_headers(scope)
-        if not held_whole(headers):
+        route = fast_route(self.gateway, http_request_of(scope, headers, b"", None))
+        if route is None or not held_whole(headers):  # the body is left for the application
             await self.app(scope, receive, send)
             return
         pieces: list[bytes] = []
@@ -121,7 +132,8 @@ class FastLane:
             pieces.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(pieces)
-        result = await answer_from_memory(self.gateway, http_request_of(scope, headers, body, None))
+        request = http_request_of(scope, headers, body, None)
+        result = await answer_from_memory(self.gateway, request, route)
         if result is None:
             replayed = False
 

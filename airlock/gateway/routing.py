@@ -24,6 +24,8 @@ class Route:
     api: ServiceApi[Any]
     model: Any  # botocore.model.ServiceModel
     protocol: str
+    # Some operation of the service may be answered by the fast lane (gateway/fast.py).
+    answers_fast: bool = False
 
     @property
     def family(self) -> Family:
@@ -56,7 +58,8 @@ class ServiceDirectory:
         self._by_signing_name: dict[str, list[Route]] = {}
         for api in apis:
             model = load_service_model(api.name)
-            route = Route(api, model, protocol_of(model))
+            fast = any(spec.fast is not None for spec in api.operations.values())
+            route = Route(api, model, protocol_of(model), answers_fast=fast)
             self.routes[api.name] = route
             prefix = model.metadata.get("targetPrefix")
             if prefix and route.protocol == "json":

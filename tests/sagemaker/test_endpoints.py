@@ -14,6 +14,7 @@ import pytest
 import xgboost as xgb
 from botocore.exceptions import ClientError
 
+from airlock.core.http import HttpRequest, HttpResponse
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_registry import IMAGE, error
 from tests.sagemaker.test_training import iris_like
@@ -36,6 +37,23 @@ def booster_archive(objective: str = "multi:softmax") -> tuple[xgb.Booster, byte
     return booster, buffer.getvalue()
 
 
+def variant(model: str, name: str = "AllTraffic", instances: int = 1) -> dict[str, Any]:
+    """A ProductionVariant of `model` on ml.m5.large instances."""
+    return {
+        "VariantName": name,
+        "ModelName": model,
+        "InitialInstanceCount": instances,
+        "InstanceType": "ml.m5.large",
+    }
+
+
+def wait_in_service(sm: Any, endpoint: str) -> None:
+    """Wait for the endpoint with boto3's own waiter."""
+    sm.get_waiter("endpoint_in_service").wait(
+        EndpointName=endpoint, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+
+
 @pytest.fixture
 def hosted(server: LiveServer) -> dict[str, Any]:
     """A model, a config with one variant, and an endpoint waited InService."""
@@ -51,20 +69,11 @@ def hosted(server: LiveServer) -> dict[str, Any]:
     )
     sm.create_endpoint_config(
         EndpointConfigName="iris-config",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "iris",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("iris")],
     )
     arn = sm.create_endpoint(EndpointName="iris", EndpointConfigName="iris-config")["EndpointArn"]
     assert sm.describe_endpoint(EndpointName="iris")["EndpointStatus"] == "Creating"
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="iris", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "iris")
     return {
         "sm": sm,
         "s3": s3,
@@ -225,14 +234,7 @@ def test_blue_green_update_under_load_fails_no_request(
     sm = hosted["sm"]
     sm.create_endpoint_config(
         EndpointConfigName="iris-green",
-        ProductionVariants=[
-            {
-                "VariantName": "Green",
-                "ModelName": "iris",
-                "InitialInstanceCount": 2,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("iris", name="Green", instances=2)],
     )
     stop, outcomes = threading.Event(), list[tuple[float, str]]()
     clients = [server.client("sagemaker-runtime") for _ in range(4)]
@@ -254,9 +256,7 @@ def test_blue_green_update_under_load_fails_no_request(
         updating = sm.describe_endpoint(EndpointName="iris")
         assert updating["EndpointStatus"] == "Updating"
         assert updating["PendingDeploymentSummary"]["EndpointConfigName"] == "iris-green"
-        sm.get_waiter("endpoint_in_service").wait(
-            EndpointName="iris", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-        )
+        wait_in_service(sm, "iris")
         in_service = time.monotonic()
         seen = len(outcomes)
         wait_for(lambda: len(outcomes) > seen + 20, timeout=30, what="requests after the update")
@@ -295,14 +295,7 @@ def test_a_failed_update_rolls_back(hosted: dict[str, Any]) -> None:
     )
     sm.create_endpoint_config(
         EndpointConfigName="broken-config",
-        ProductionVariants=[
-            {
-                "VariantName": "Broken",
-                "ModelName": "broken",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("broken", name="Broken")],
     )
     sm.update_endpoint(EndpointName="iris", EndpointConfigName="broken-config")
 
@@ -331,9 +324,7 @@ def test_two_variants_weights_and_capacities(hosted: dict[str, Any]) -> None:
         ],
     )
     sm.create_endpoint(EndpointName="ab", EndpointConfigName="ab")
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="ab", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "ab")
 
     def variants(count: int, **extra: str) -> set[str]:
         return {
@@ -359,9 +350,7 @@ def test_two_variants_weights_and_capacities(hosted: dict[str, Any]) -> None:
         ],
     )
     assert sm.describe_endpoint(EndpointName="ab")["EndpointStatus"] == "Updating"
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="ab", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "ab")
     described = {
         v["VariantName"]: v for v in sm.describe_endpoint(EndpointName="ab")["ProductionVariants"]
     }
@@ -387,9 +376,7 @@ def test_state_change_events(hosted: dict[str, Any], server: LiveServer) -> None
         Targets=[{"Id": "log", "Arn": f"arn:aws:logs:us-east-1:{account}:log-group:/endpoints"}],
     )
     sm.create_endpoint(EndpointName="watched", EndpointConfigName="iris-config")
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="watched", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "watched")
     sm.delete_endpoint(EndpointName="watched")
 
     def three() -> list[dict[str, Any]] | None:
@@ -448,6 +435,31 @@ def test_invocations_need_permission_and_only_refusals_are_audited(
     )["Events"]
     assert len(recorded) == 1
     assert json.loads(recorded[0]["CloudTrailEvent"])["errorCode"] == "AccessDeniedException"
+
+
+def test_invocations_after_the_first_take_the_fast_lane(
+    hosted: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the caller and the endpoint are known, invocations skip the full path."""
+    gateway = server.airlock.gateway
+    full_path: list[str] = []
+    handle = gateway.handle
+
+    def counted(request: HttpRequest) -> HttpResponse:
+        full_path.append(request.path)
+        return handle(request)
+
+    monkeypatch.setattr(gateway, "handle", counted)
+    runtime = hosted["runtime"]
+    for _ in range(6):
+        answer = runtime.invoke_endpoint(
+            EndpointName="iris", ContentType="text/csv", Body="5,3,1,0"
+        )
+        assert answer["InvokedProductionVariant"] == "AllTraffic"
+    invocations = [p for p in full_path if p.endswith("/invocations")]
+    # The first call fills the cache; a write committed meanwhile may send one more the
+    # full way; the others are answered from memory.
+    assert 1 <= len(invocations) <= 2, invocations
 
 
 def test_a_change_applies_to_the_next_invocation(
@@ -516,14 +528,7 @@ def test_data_capture_writes_json_lines_in_the_sagemaker_layout(
     )
     sm.create_endpoint_config(
         EndpointConfigName="captured",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "iris",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("iris")],
         DataCaptureConfig={
             "EnableCapture": True,
             "InitialSamplingPercentage": 100,
@@ -532,9 +537,7 @@ def test_data_capture_writes_json_lines_in_the_sagemaker_layout(
         },
     )
     sm.create_endpoint(EndpointName="watched", EndpointConfigName="captured")
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="watched", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "watched")
     described = sm.describe_endpoint(EndpointName="watched")["DataCaptureConfig"]
     assert described["CaptureStatus"] == "Started"
     assert described["CurrentSamplingPercentage"] == 100
