@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.support import free_socket, process_client, server_process
+from tests.support import process_client, server_process, unused_port
 
 
 class _Arrivals:
@@ -72,9 +72,7 @@ def main() -> None:
     endpoint = _endpoint(arrivals)
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        sock.close()
+        port = unused_port()
         with server_process(state, port):
             _run(args, arrivals, endpoint, state, port)
     endpoint.shutdown()

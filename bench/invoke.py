@@ -33,8 +33,9 @@ from typing import Any
 
 from bench.common import sagemaker_role
 from bench.signed import SignedConnection
+from tests.sagemaker.test_endpoints import variant
 from tests.sagemaker.test_training import iris_like
-from tests.support import free_socket, process_client, profile_keys, server_process, wait_for
+from tests.support import process_client, profile_keys, server_process, unused_port, wait_for
 
 ROW = "5.0,3.4,1.5,0.2"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -168,9 +169,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        sock.close()
+        port = unused_port()
         with server_process(state, port):
             s3, iam, sm = (process_client(state, port, s) for s in ("s3", "iam", "sagemaker"))
             s3.create_bucket(Bucket="bench-models")
@@ -183,14 +182,7 @@ def main() -> None:
             )
             sm.create_endpoint_config(
                 EndpointConfigName="bench",
-                ProductionVariants=[
-                    {
-                        "VariantName": "AllTraffic",
-                        "ModelName": "bench",
-                        "InitialInstanceCount": 1,
-                        "InstanceType": "ml.m5.large",
-                    }
-                ],
+                ProductionVariants=[variant("bench")],
             )
             began = time.perf_counter()
             sm.create_endpoint(EndpointName="bench", EndpointConfigName="bench")
@@ -229,9 +221,7 @@ def main() -> None:
             make, call = _http_call(direct, "/invocations", ROW, "text/csv")
             results["model server"] = _drive(call, make, args.seconds, args.concurrency)
         if not args.no_mlflow:
-            sock = free_socket()
-            mlflow_port = sock.getsockname()[1]
-            sock.close()
+            mlflow_port = unused_port()
             process = _mlflow(booster, Path(tmp), mlflow_port)
             try:
                 wait_for(lambda: _answers(mlflow_port, "/ping"), timeout=120, what="mlflow")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import sagemaker_role
-from tests.support import free_socket, process_client, profile_keys, server_process
+from tests.support import process_client, profile_keys, server_process, unused_port
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iris"
 sys.path.insert(0, str(EXAMPLE))
@@ -75,9 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        sock.close()
+        port = unused_port()
         with server_process(state, port):
             iam, sm = process_client(state, port, "iam"), process_client(state, port, "sagemaker")
             access_key, secret = profile_keys(state)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import file_sha256, free_socket
+from tests.support import file_sha256, unused_port
 
 BIN = Path(sys.executable).parent
 MB = 1024 * 1024
@@ -52,9 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        sock = free_socket()
-        port = sock.getsockname()[1]
-        sock.close()
+        port = unused_port()
         state = root / "state"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env["PATH"] = f"{BIN}:{env['PATH']}"

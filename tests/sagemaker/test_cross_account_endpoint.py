@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.sagemaker.test_endpoints import booster_archive
+from tests.sagemaker.test_endpoints import booster_archive, variant, wait_in_service
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_registry import error, spec
 from tests.support import LiveServer
@@ -70,22 +70,13 @@ def test_staging_serves_the_approved_package(server: LiveServer) -> None:
     )
     staging.create_endpoint_config(
         EndpointConfigName="iris",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "iris",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("iris")],
     )
     arn = staging.create_endpoint(EndpointName="iris-staging", EndpointConfigName="iris")[
         "EndpointArn"
     ]
     assert arn == f"arn:aws:sagemaker:us-east-1:{staging_id}:endpoint/iris-staging"
-    staging.get_waiter("endpoint_in_service").wait(
-        EndpointName="iris-staging", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(staging, "iris-staging")
     answer = server.client("sagemaker-runtime", staging_id).invoke_endpoint(
         EndpointName="iris-staging", ContentType="text/csv", Body="5.0,3.4,1.5,0.2"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from airlock.sagemaker.hosting.fleet import FLEETS
-from tests.sagemaker.test_endpoints import booster_archive
+from tests.sagemaker.test_endpoints import booster_archive, variant, wait_in_service
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_registry import IMAGE
 from tests.support import LiveServer, live_server, wait_for
@@ -26,19 +26,10 @@ def deploy(server: LiveServer, instances: int) -> None:
     )
     sm.create_endpoint_config(
         EndpointConfigName="c",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "m",
-                "InitialInstanceCount": instances,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("m", instances=instances)],
     )
     sm.create_endpoint(EndpointName="e", EndpointConfigName="c")
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="e", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "e")
 
 
 def invoke(server: LiveServer) -> str:

@@ -13,7 +13,7 @@ import xgboost as xgb
 from botocore.exceptions import ClientError
 from sklearn.linear_model import LogisticRegression
 
-from tests.sagemaker.test_endpoints import booster_archive
+from tests.sagemaker.test_endpoints import booster_archive, variant, wait_in_service
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_training import iris_like, sourcedir
 from tests.support import LiveServer
@@ -70,19 +70,10 @@ def test_a_scikit_learn_inference_script(server: LiveServer) -> None:
     )
     sm.create_endpoint_config(
         EndpointConfigName="sk",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "sk",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("sk")],
     )
     sm.create_endpoint(EndpointName="sk", EndpointConfigName="sk")
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="sk", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "sk")
     runtime = server.client("sagemaker-runtime")
     rows = table[:3, 1:]
     answer = runtime.invoke_endpoint(
@@ -131,19 +122,10 @@ def test_an_xgboost_script_with_the_container_defaults(server: LiveServer) -> No
     )
     sm.create_endpoint_config(
         EndpointConfigName="xgb",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "xgb",
-                "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.large",
-            }
-        ],
+        ProductionVariants=[variant("xgb")],
     )
     sm.create_endpoint(EndpointName="xgb", EndpointConfigName="xgb")
-    sm.get_waiter("endpoint_in_service").wait(
-        EndpointName="xgb", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_in_service(sm, "xgb")
     rows = iris_like(4, 8)[:, 1:]
     answer = server.client("sagemaker-runtime").invoke_endpoint(
         EndpointName="xgb",

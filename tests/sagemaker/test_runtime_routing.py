@@ -161,7 +161,7 @@ def test_chunked_and_closing_answers(tmp_path: Path) -> None:
         upstream = model.instance(tmp_path, port, 0).upstream
         assert (await upstream.post("/invocations", b"a", {}, 5))[2] == b"abcde"
         assert (await upstream.post("/invocations", b"b", {}, 5))[2] == b"ok"
-        assert upstream._take(port) is None  # the closing connection was not kept
+        assert upstream._take() is None  # the closing connection was not kept
 
     run(model, test)
     assert model.connections == 1

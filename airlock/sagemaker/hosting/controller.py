@@ -454,21 +454,7 @@ class HostingController(BackgroundLoop):
         if not submitted.startswith("s3://"):
             return model_dir / "code"
         code = model_dir.parent / "code"
-        try:
-            access = job_access(
-                self.platform, model.get("ExecutionRoleArn") or "", row.account_id, row.arn
-            )
-            archive = model_dir.parent / "sourcedir.tar.gz"
-            access.download(parse_s3_url(submitted), archive)
-            code.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(archive) as tar:
-                tar.extractall(code, filter="data")
-        except JobFailure as error:
-            raise DeployFailure(str(error).removeprefix("ClientError: ")) from error
-        except (ObjectAccessError, ValueError, tarfile.TarError, OSError) as error:
-            raise DeployFailure(
-                f"Could not fetch the source directory {submitted}: {error}"
-            ) from error
+        self._unpack(row, model, submitted, code, "source directory")
         return code
 
     def _fetch(
@@ -480,26 +466,39 @@ class HostingController(BackgroundLoop):
         model_dir: Path,
     ) -> None:
         """The model data, read with the model's role, unpacked; refused if it changed."""
+        recorded = (container.get("Artifact") or {}).get("Sha256")
+        self._unpack(row, model, url, model_dir, "model data", sha256s=recorded)
+
+    def _unpack(
+        self,
+        row: Endpoint,
+        model: dict[str, Any],
+        url: str,
+        into: Path,
+        what: str,
+        sha256s: list[str] | None = None,
+    ) -> None:
+        """A .tar.gz read with the model's role and unpacked into `into` (beside it, the
+        archive); with `sha256s`, refused if the object is no longer what was recorded."""
         try:
             access = job_access(
                 self.platform, model.get("ExecutionRoleArn") or "", row.account_id, row.arn
             )
             location = parse_s3_url(url)
-            recorded = (container.get("Artifact") or {}).get("Sha256")
-            if recorded and list(access.head(location).sha256s) != recorded:
+            if sha256s and list(access.head(location).sha256s) != sha256s:
                 raise DeployFailure(
-                    f"The model data at {url} changed since model {model['ModelArn']} was "
+                    f"The {what} at {url} changed since model {model['ModelArn']} was "
                     "created; create the model again to deploy the new data."
                 )
-            archive = model_dir.parent / "model.tar.gz"
+            archive = into.parent / f"{into.name}.tar.gz"
             access.download(location, archive)
-            model_dir.mkdir(parents=True, exist_ok=True)
+            into.mkdir(parents=True, exist_ok=True)
             with tarfile.open(archive) as tar:
-                tar.extractall(model_dir, filter="data")
+                tar.extractall(into, filter="data")
         except JobFailure as error:
             raise DeployFailure(str(error).removeprefix("ClientError: ")) from error
         except (ObjectAccessError, ValueError, tarfile.TarError, OSError) as error:
-            raise DeployFailure(f"Could not fetch the model data at {url}: {error}") from error
+            raise DeployFailure(f"Could not fetch the {what} at {url}: {error}") from error
 
 
 def _drain(fleet: Fleet, wait: float) -> None:

@@ -71,7 +71,7 @@ class Upstream:
         after `timeout` seconds; BrokenAnswer if the answer broke off.
         """
         port = self.port
-        connection = self._take(port)
+        connection = self._take()
         if connection is None:
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -99,7 +99,7 @@ class Upstream:
             connection.close()
         return status, answer, data
 
-    def _take(self, port: int) -> _Connection | None:
+    def _take(self) -> _Connection | None:
         with self._lock:
             while self._idle:
                 connection = self._idle.pop()
