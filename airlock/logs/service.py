@@ -82,10 +82,15 @@ class LogsService:
         """A new log group."""
         if self._group(account, region, name) is not None:
             raise ResourceAlreadyExists("The specified log group already exists")
+        group = self._add_group(account, region, name)
+        self.tag(group, tags)
+        return group
+
+    def _add_group(self, account: str, region: str, name: str) -> LogGroup:
+        """Insert a group; a concurrent twin surfaces as the unique index's IntegrityError."""
         group = LogGroup(account_id=account, region=region, name=name, created_at=self.clock.now())
         self.session.add(group)
         self.session.flush()
-        self.tag(group, tags)
         return group
 
     def _group(self, account: str, region: str, name: str) -> LogGroup | None:
@@ -179,6 +184,9 @@ class LogsService:
         """A new stream in a group."""
         if self._stream(group, name) is not None:
             raise ResourceAlreadyExists("The specified log stream already exists")
+        return self._add_stream(group, name)
+
+    def _add_stream(self, group: LogGroup, name: str) -> LogStream:
         stream = LogStream(group_id=group.id, name=name, created_at=self.clock.now())
         self.session.add(stream)
         self.session.flush()
@@ -356,11 +364,15 @@ class LogsService:
     def append(
         self, account: str, region: str, group_name: str, stream_name: str, lines: Sequence[str]
     ) -> None:
-        """Append lines now (creating the group and stream if needed): jobs, builds, endpoints."""
-        group = self._group(account, region, group_name) or self.create_group(
-            account, region, group_name, {}
+        """Append lines now (creating the group and stream if needed): jobs, builds, endpoints.
+
+        Two writers making the same group or stream at once: the later insert fails with
+        IntegrityError (never ResourceAlreadyExists), which the caller retries.
+        """
+        group = self._group(account, region, group_name) or self._add_group(
+            account, region, group_name
         )
-        stream = self._stream(group, stream_name) or self.create_stream(group, stream_name)
+        stream = self._stream(group, stream_name) or self._add_stream(group, stream_name)
         stamp = ms(self.clock.now())
         for start in range(0, len(lines), 1000):
             self.put_events(
