@@ -6,6 +6,7 @@ import gc
 import logging
 import shlex
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +27,18 @@ from .deadletters import DeadLetterError, failed_deliveries
 from .demo import run_demo
 from .explain import ExplainError, explain
 from .history import HistoryError, approval_history
-from .options import BlobUrl, DatabaseUrl, Host, Images, Port, Region, StateDir, make_settings
+from .metrics import MetricsError, endpoint_metrics
+from .options import (
+    BlobUrl,
+    DatabaseUrl,
+    Host,
+    Images,
+    Port,
+    Profile,
+    Region,
+    StateDir,
+    make_settings,
+)
 
 app = typer.Typer(
     help="Airlock: multi-account ML model deployment on your machine, over the AWS APIs.",
@@ -39,11 +51,28 @@ models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 events_app = typer.Typer(help="EventBridge deliveries.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+endpoints_app = typer.Typer(help="SageMaker endpoints.", no_args_is_help=True)
+app.add_typer(endpoints_app, name="endpoints")
 
 
 def console() -> Console:
     """A console for this command's output, sized by the terminal (or COLUMNS) it runs in."""
     return Console()
+
+
+def show_table(
+    state_dir: Path | None, database_url: str | None, build: Callable[[Airlock], Table]
+) -> None:
+    """Print the table `build` makes of the state dir, or its error (exit status 1)."""
+    instance = Airlock(make_settings(state_dir, database_url=database_url))
+    try:
+        table = build(instance)
+    except (HistoryError, DeadLetterError, MetricsError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    finally:
+        instance.stop()
+    console().print(table)
 
 
 @app.command()
@@ -205,45 +234,45 @@ def explain_command(
 def models_history(
     group: Annotated[str, typer.Argument(help="Model package group name")],
     version: Annotated[int | None, typer.Argument(help="One version only")] = None,
-    profile: Annotated[
-        str, typer.Option("--profile", help="Profile (account) that owns the group")
-    ] = "default",
+    profile: Profile = "default",
     state_dir: StateDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Every approval change of a group's versions: who, when, from, to, why."""
-    settings = make_settings(state_dir, database_url=database_url)
-    instance = Airlock(settings)
-    try:
-        table = approval_history(instance, profile, group, version)
-    except HistoryError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from error
-    finally:
-        instance.stop()
-    console().print(table)
+    show_table(
+        state_dir,
+        database_url,
+        lambda instance: approval_history(instance, profile, group, version),
+    )
+
+
+@endpoints_app.command("metrics")
+def endpoints_metrics(
+    endpoint: Annotated[str, typer.Argument(help="Endpoint name")],
+    profile: Profile = "default",
+    minutes: Annotated[int, typer.Option("--minutes", help="How far back")] = 60,
+    state_dir: StateDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Invocations, 4XX/5XX errors and latencies per minute and variant."""
+    show_table(
+        state_dir,
+        database_url,
+        lambda instance: endpoint_metrics(instance, profile, endpoint, minutes),
+    )
 
 
 @events_app.command("failed")
 def events_failed(
-    profile: Annotated[
-        str, typer.Option("--profile", help="Profile (account) whose rules to show")
-    ] = "default",
+    profile: Profile = "default",
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first")] = 50,
     state_dir: StateDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Deliveries that gave up (retries spent or a permanent error), with the reason."""
-    settings = make_settings(state_dir, database_url=database_url)
-    instance = Airlock(settings)
-    try:
-        table = failed_deliveries(instance, profile, limit)
-    except DeadLetterError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from error
-    finally:
-        instance.stop()
-    console().print(table)
+    show_table(
+        state_dir, database_url, lambda instance: failed_deliveries(instance, profile, limit)
+    )
 
 
 @app.command()

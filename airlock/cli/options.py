@@ -16,6 +16,9 @@ StateDir = Annotated[
         help="Where Airlock keeps its data [env: AIRLOCK_STATE_DIR; default .airlock]",
     ),
 ]
+Profile = Annotated[
+    str, typer.Option("--profile", help="Profile (account) whose resources to show")
+]
 Host = Annotated[str | None, typer.Option("--host", help="Address to serve on [env: AIRLOCK_HOST]")]
 Port = Annotated[
     int | None, typer.Option("--port", help="Port to serve on [env: AIRLOCK_PORT; default 4716]")

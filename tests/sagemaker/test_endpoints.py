@@ -617,3 +617,33 @@ def test_invocation_metrics_per_minute(hosted: dict[str, Any], server: LiveServe
     latency = [r for r in rows if r.name == "ModelLatency"]
     assert sum(r.count for r in latency) == 5
     assert all(0 < r.minimum <= r.maximum for r in latency)
+
+    # `airlock endpoints metrics` shows them per minute and variant.
+    from typer.testing import CliRunner
+
+    from airlock.cli.main import app
+
+    where = ["--state-dir", str(server.settings.state_dir)]
+    if server.settings.database_url:
+        where += ["--database-url", server.settings.database_url]
+    shown = CliRunner().invoke(
+        app, ["endpoints", "metrics", "iris", *where], env={"COLUMNS": "250"}
+    )
+    assert shown.exit_code == 0, shown.output
+    cells = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in shown.output.splitlines()
+        if "AllTraffic" in line
+    ]
+    assert [int(row[2]) for row in cells] == [
+        int(r.sum) for r in sorted(rows, key=lambda r: r.minute) if r.name == "Invocations"
+    ]
+    assert sum(int(row[3]) for row in cells) == 1 and sum(int(row[4]) for row in cells) == 0
+    assert all(int(row[5]) > 0 and int(row[6]) >= int(row[5]) for row in cells)
+    missing = CliRunner().invoke(app, ["endpoints", "metrics", "nope", *where])
+    assert missing.exit_code == 1
+    account = hosted["arn"].split(":")[4]
+    assert (
+        f"No endpoint 'nope' in account {account} (us-east-1), and no metrics of one in the "
+        "last 60 minutes." in missing.output
+    )

@@ -19,6 +19,7 @@ Each tick reconciles every endpoint with what runs in this process:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tarfile
 import threading
@@ -32,7 +33,8 @@ from sqlalchemy import select
 from airlock.platform.loop import BackgroundLoop
 from airlock.s3.access import ObjectAccessError, parse_s3_url
 
-from ..training.images import UnknownImage, check_image, repository_of
+from ..training import contract
+from ..training.images import UnknownImage, check_image, mapped_command, repository_of
 from ..training.runner import JobFailure, job_access
 from .capture import FLUSH_SECONDS, Capture, Target, object_key
 from .endpoint_operations import desired_variants
@@ -44,6 +46,25 @@ log = logging.getLogger("airlock.hosting")
 
 HEALTHY_WITHIN = 120.0
 DRAIN_WITHIN = 60.0
+
+
+def mapped_server(
+    mapped: tuple[str, ...], model_dir: Path, environment: dict[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """A mapped image served as SageMaker runs a container: its command with `serve`.
+
+    The model data is at /opt/ml/model (or SM_MODEL_DIR where mount namespaces are
+    refused), the server listens on SAGEMAKER_BIND_TO_PORT, and the model's
+    Environment is the process's environment.
+    """
+    command, root = contract.command(model_dir.parent, (*mapped, "serve"))
+    env = {
+        **os.environ,
+        **environment,
+        "SAGEMAKER_BIND_TO_PORT": "{port}",
+        "SM_MODEL_DIR": f"{root}/model",
+    }
+    return command, env
 
 
 class DeployFailure(Exception):
@@ -363,7 +384,7 @@ class HostingController(BackgroundLoop):
         for variant in snapshot.get("spec", {}).get("ProductionVariants", []):
             name = variant["VariantName"]
             model = snapshot["models"][variant["ModelName"]]
-            command = self._model_server(row, model, base / name / "model")
+            command, env = self._model_server(row, model, base / name / "model")
             target = Target(
                 row.account_id,
                 row.arn,
@@ -378,7 +399,7 @@ class HostingController(BackgroundLoop):
                     name,
                     index,
                     command,
-                    {},
+                    env,
                     base / name / f"instance-{index}.log",
                     capture=capture,
                 )
@@ -387,7 +408,10 @@ class HostingController(BackgroundLoop):
             weights[name] = float(variant.get("InitialVariantWeight", 1.0))
         return Fleet(generation, groups, weights)
 
-    def _model_server(self, row: Endpoint, model: dict[str, Any], model_dir: Path) -> list[str]:
+    def _model_server(
+        self, row: Endpoint, model: dict[str, Any], model_dir: Path
+    ) -> tuple[list[str], dict[str, str]]:
+        """The command (and environment) of one instance of the model's server."""
         containers = model.get("containers") or []
         if len(containers) != 1:
             raise DeployFailure(
@@ -398,19 +422,21 @@ class HostingController(BackgroundLoop):
         image = container["Image"]
         try:
             check_image(image, self.platform.settings.images_file)
+            mapped = mapped_command(image, self.platform.settings.images_file)
         except UnknownImage as error:
             raise DeployFailure(str(error)) from error
         url = container.get("ModelDataUrl")
+        environment = container.get("Environment") or {}
+        if mapped is not None:
+            if url:
+                self._fetch(row, model, container, url, model_dir)
+            else:
+                model_dir.mkdir(parents=True, exist_ok=True)
+            return mapped_server(mapped, model_dir, environment)
         if not url:
             raise DeployFailure(f"Model {model['ModelArn']} has no ModelDataUrl to serve.")
-        environment = container.get("Environment") or {}
         program = environment.get("SAGEMAKER_PROGRAM")
         repository = repository_of(image)
-        if repository not in ("sagemaker-xgboost", "sagemaker-scikit-learn"):
-            raise DeployFailure(
-                f"Airlock serves the sagemaker-xgboost and sagemaker-scikit-learn images; "
-                f"{image} is mapped for training only."
-            )
         if repository == "sagemaker-scikit-learn" and not program:
             raise DeployFailure(
                 "The scikit-learn image serves an inference script: set SAGEMAKER_PROGRAM (and "
@@ -426,7 +452,7 @@ class HostingController(BackgroundLoop):
                 "{port}",
                 "--model-dir",
                 str(model_dir),
-            ]
+            ], {}
         code = self._source(row, model, environment, model_dir)
         if not (code / program).is_file():
             raise DeployFailure(f"The inference script {program} is not in the source directory.")
@@ -444,7 +470,7 @@ class HostingController(BackgroundLoop):
             program,
             "--framework",
             "xgboost" if repository == "sagemaker-xgboost" else "sklearn",
-        ]
+        ], {}
 
     def _source(
         self, row: Endpoint, model: dict[str, Any], environment: dict[str, str], model_dir: Path
