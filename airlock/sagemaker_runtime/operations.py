@@ -170,7 +170,9 @@ async def _score(fleets: Fleets, serving: _Serving, call: _Call) -> _Scored:
             ) from error
         try:
             sent = time.perf_counter()
-            status, answer, data = await instance.invoke(call.body, call.headers)
+            status, answer, data = await instance.invoke(
+                call.body, call.headers, fleets.invoke_timeout
+            )
             return _Scored(instance, status, answer, data, (time.perf_counter() - sent) * 1e6)
         except NotSent:
             tried = instance
@@ -180,7 +182,8 @@ async def _score(fleets: Fleets, serving: _Serving, call: _Call) -> _Scored:
                 ) from None
         except TimeoutError as error:
             raise ModelError(
-                "Received server error (0) from the model: it did not answer within 60 seconds.",
+                "Received server error (0) from the model: it did not answer within "
+                f"{fleets.invoke_timeout:g} seconds.",
                 fields={"OriginalStatusCode": 0, "OriginalMessage": "timeout"},
             ) from error
         except OSError as error:  # the instance went away while it answered

@@ -191,3 +191,38 @@ def test_a_port_nothing_listens_on_is_not_sent(tmp_path: Path) -> None:
             await instance(tmp_path, refused, 0).upstream.post("/invocations", b"", {}, 5)
 
     asyncio.run(test())
+
+
+def test_an_instance_that_never_answers_times_out_as_a_model_error(tmp_path: Path) -> None:
+    received: list[bytes] = []
+    ended = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        await reader.read()  # no answer: wait until the gateway gives up and closes
+        writer.close()
+        await writer.wait_closed()
+        ended.set()
+
+    async def test() -> None:
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        try:
+            slow = instance(tmp_path, server.sockets[0].getsockname()[1], 0)
+            fleets = fleets_of(slow)
+            fleets.invoke_timeout = 0.2
+            with pytest.raises(ServiceError) as caught:
+                await _score(fleets, SERVING, CALL)
+            assert caught.value.code == "ModelError"
+            assert caught.value.message == (
+                "Received server error (0) from the model: it did not answer within 0.2 seconds."
+            )
+            assert slow.inflight == 0
+            # The timed-out connection is not kept: its late answer can never reach another call.
+            assert slow.upstream._take() is None
+            await asyncio.wait_for(ended.wait(), 10)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(test())
+    assert len(received) == 1

@@ -162,6 +162,8 @@ class Fleets:
         # Captured invocations waiting to be written to S3, and metrics for the table.
         self.captured = Captured()
         self.metrics = Metrics()
+        # How long an instance may take to answer an invocation (SageMaker's 60 s).
+        self.invoke_timeout = INVOKE_TIMEOUT
 
     def serve(self, endpoint: str, shares: list[tuple[Fleet, float]]) -> None:
         with self._lock:
