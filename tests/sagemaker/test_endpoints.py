@@ -54,24 +54,33 @@ def wait_in_service(sm: Any, endpoint: str) -> None:
     )
 
 
+def create_hosted(server: LiveServer, name: str, archive: bytes) -> tuple[str, str]:
+    """The archive in the `models` bucket, a model, `<name>-config` and an endpoint (Creating).
+
+    Returns the model's role and the endpoint's ARN.
+    """
+    s3, sm = server.client("s3"), server.client("sagemaker")
+    s3.create_bucket(Bucket="models")
+    s3.put_object(Bucket="models", Key=f"{name}/model.tar.gz", Body=archive)
+    role = sagemaker_role(server, server.first_account_id(), f"{name}-role", ["models"])
+    sm.create_model(
+        ModelName=name,
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://models/{name}/model.tar.gz"},
+        ExecutionRoleArn=role,
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=f"{name}-config", ProductionVariants=[variant(name)]
+    )
+    arn = sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+    return role, str(arn["EndpointArn"])
+
+
 @pytest.fixture
 def hosted(server: LiveServer) -> dict[str, Any]:
     """A model, a config with one variant, and an endpoint waited InService."""
     s3, sm = server.client("s3"), server.client("sagemaker")
-    s3.create_bucket(Bucket="models")
     booster, archive = booster_archive()
-    s3.put_object(Bucket="models", Key="iris/model.tar.gz", Body=archive)
-    role = sagemaker_role(server, server.first_account_id(), "HostRole", ["models"])
-    sm.create_model(
-        ModelName="iris",
-        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://models/iris/model.tar.gz"},
-        ExecutionRoleArn=role,
-    )
-    sm.create_endpoint_config(
-        EndpointConfigName="iris-config",
-        ProductionVariants=[variant("iris")],
-    )
-    arn = sm.create_endpoint(EndpointName="iris", EndpointConfigName="iris-config")["EndpointArn"]
+    role, arn = create_hosted(server, "iris", archive)
     assert sm.describe_endpoint(EndpointName="iris")["EndpointStatus"] == "Creating"
     wait_in_service(sm, "iris")
     return {
@@ -164,6 +173,42 @@ def test_list_and_delete(hosted: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as caught:
         sm.describe_endpoint(EndpointName="iris")
     assert error(caught) == ("ValidationException", f'Could not find endpoint "{hosted["arn"]}".')
+
+
+def test_list_endpoints_filters_sorts_and_pages(hosted: dict[str, Any]) -> None:
+    sm = hosted["sm"]
+    created = sm.describe_endpoint(EndpointName="iris")["CreationTime"]
+    for name in ("iris-b", "other"):
+        sm.create_endpoint(EndpointName=name, EndpointConfigName="iris-config")
+
+    def names(**filters: Any) -> list[str]:
+        return [e["EndpointName"] for e in sm.list_endpoints(**filters)["Endpoints"]]
+
+    assert names() == ["other", "iris-b", "iris"]  # newest first
+    assert names(SortBy="Name", SortOrder="Ascending") == ["iris", "iris-b", "other"]
+    assert names(NameContains="IRIS", SortBy="Name") == ["iris-b", "iris"]
+    assert names(CreationTimeAfter=created) == ["other", "iris-b"]
+    paged = [
+        e["EndpointName"]
+        for page in sm.get_paginator("list_endpoints").paginate(
+            SortBy="Name", SortOrder="Ascending", PaginationConfig={"PageSize": 2}
+        )
+        for e in page["Endpoints"]
+    ]
+    assert paged == ["iris", "iris-b", "other"]
+    first = sm.list_endpoints(MaxResults=1, SortBy="Name", SortOrder="Ascending")
+    assert [e["EndpointName"] for e in first["Endpoints"]] == ["iris"] and first["NextToken"]
+    with pytest.raises(ClientError) as caught:
+        sm.list_endpoints(NextToken="not-a-token")
+    assert error(caught) == ("ValidationException", "Invalid pagination token.")
+    for name in ("iris-b", "other"):
+        wait_in_service(sm, name)
+    assert names(StatusEquals="InService", SortBy="Name", SortOrder="Ascending") == [
+        "iris",
+        "iris-b",
+        "other",
+    ]
+    assert names(StatusEquals="Failed") == []
 
 
 def test_bad_configs_and_endpoints_are_refused(hosted: dict[str, Any]) -> None:
@@ -511,7 +556,7 @@ def test_data_capture_writes_json_lines_in_the_sagemaker_layout(
     sm, s3, runtime = hosted["sm"], hosted["s3"], hosted["runtime"]
     iam = server.client("iam")
     iam.put_role_policy(
-        RoleName="HostRole",
+        RoleName=hosted["role"].rsplit("/", 1)[1],
         PolicyName="capture",
         PolicyDocument=json.dumps(
             {
