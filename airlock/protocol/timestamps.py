@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -29,8 +31,8 @@ def format_timestamp(value: datetime, fmt: str) -> Any:
     """`value` in `fmt`: unixTimestamp (a number), iso8601 or rfc822 (strings)."""
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if fmt == "unixTimestamp":
-        seconds = value.timestamp()
-        return int(seconds) if seconds == int(seconds) else round(seconds, 3)
+        ms = _wire_ms(value)
+        return ms // 1000 if ms % 1000 == 0 else ms / 1000
     if fmt == "rfc822":
         return format_datetime(value, usegmt=True)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
@@ -46,3 +48,17 @@ def timestamp_format(shape: Any, default: str) -> str:
         or getattr(shape, "timestamp_format", None)
         or default
     )
+
+
+def _wire_ms(value: datetime) -> int:
+    """Whole milliseconds since the epoch: what the wire carries of a time (every format)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return (value - EPOCH) // timedelta(milliseconds=1)
+
+
+def between(moment: datetime, after: datetime | None, before: datetime | None) -> bool:
+    """Strictly after `after` and before `before` (each optional), compared as the wire
+    carries times: a time a client read from a response and sent back as a bound
+    excludes the resource it came from."""
+    at = _wire_ms(moment)
+    return (after is None or at > _wire_ms(after)) and (before is None or at < _wire_ms(before))

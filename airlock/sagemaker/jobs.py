@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from airlock.core.api import WAKE_WORKERS, Resource
 from airlock.core.context import Principal, RequestContext
+from airlock.protocol.timestamps import between
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from . import errors
@@ -126,11 +127,7 @@ def listed_jobs(svc: Registry, model: type[J], ctx: RequestContext, p: dict[str,
     def keep(job: Any) -> bool:
         if contains not in job.name.lower() or (status is not None and job.status != status):
             return False
-        for column, (after, before) in bounds.items():
-            moment = getattr(job, column)
-            if (after is not None and moment <= after) or (before is not None and moment >= before):
-                return False
-        return True
+        return all(between(getattr(job, column), *bound) for column, bound in bounds.items())
 
     keys = {
         "Name": lambda j: j.name,

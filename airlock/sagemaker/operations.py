@@ -13,6 +13,7 @@ from airlock.core.errors import ValidationError
 from airlock.core.paging import paginate
 from airlock.core.tags import arn_exists, arn_resource, upsert_tags
 from airlock.iam.authorizer import Authorizer
+from airlock.protocol.timestamps import between
 from airlock.s3.access import ObjectAccess, ObjectAccessError, ObjectInfo, parse_s3_url
 
 from . import errors
@@ -101,8 +102,7 @@ def _sorted(
 
 
 def _in_time(created: Any, p: Params) -> bool:
-    after, before = p.get("CreationTimeAfter"), p.get("CreationTimeBefore")
-    return (after is None or created > after) and (before is None or created < before)
+    return between(created, p.get("CreationTimeAfter"), p.get("CreationTimeBefore"))
 
 
 @api.operation("sagemaker:ListModelPackageGroups")

@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from airlock.sagemaker.hosting.controller import HostingController
 from airlock.sagemaker.hosting.fleet import FLEETS
 from tests.sagemaker.test_endpoints import booster_archive, variant, wait_in_service
 from tests.sagemaker.test_models import sagemaker_role
@@ -82,3 +83,110 @@ def _served(server: LiveServer) -> bool:
         return True
     except Exception:
         return False
+
+
+def _hosting(server: LiveServer) -> HostingController:
+    (hosting,) = [
+        loop
+        for worker in server.airlock.workers
+        for loop in getattr(worker, "workers", [worker])
+        if isinstance(loop, HostingController)
+    ]
+    return hosting
+
+
+def _stop_hosting(server: LiveServer) -> None:
+    """Stop the hosting controller (and its fleets) as a crash would, the API still up."""
+    _hosting(server).stop()
+
+
+def _variants_served(server: LiveServer) -> set[str]:
+    arn = server.client("sagemaker").describe_endpoint(EndpointName="e")["EndpointArn"]
+    return {
+        variant
+        for fleet, _ in server.airlock.platform.runtime[FLEETS].serving(arn)
+        for variant in fleet.variants
+    }
+
+
+def test_an_update_a_restart_interrupted_resumes_from_the_deployed_fleet(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with live_server(state) as server:
+        deploy(server, 1)
+        sm = server.client("sagemaker")
+        sm.create_endpoint_config(
+            EndpointConfigName="green", ProductionVariants=[variant("m", name="Green")]
+        )
+        _stop_hosting(server)
+        sm.update_endpoint(
+            EndpointName="e",
+            EndpointConfigName="green",
+            DeploymentConfig={
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "CANARY",
+                        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                        "WaitIntervalInSeconds": 3,
+                    },
+                    "TerminationWaitInSeconds": 0,
+                }
+            },
+        )
+    with live_server(state) as server:
+        sm = server.client("sagemaker")
+        assert sm.describe_endpoint(EndpointName="e")["EndpointStatus"] == "Updating"
+        # The deployed fleet serves again first; the new one then takes its canary share.
+        wait_for(
+            lambda: _variants_served(server) == {"AllTraffic"},
+            timeout=60,
+            what="the deployed fleet to serve again",
+        )
+        wait_for(
+            lambda: _variants_served(server) == {"AllTraffic", "Green"},
+            timeout=60,
+            what="the canary",
+        )
+        wait_in_service(sm, "e")
+        described = sm.describe_endpoint(EndpointName="e")
+        assert described["EndpointConfigName"] == "green"
+        assert [v["VariantName"] for v in described["ProductionVariants"]] == ["Green"]
+        answer = server.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName="e", ContentType="text/csv", Body="5.0,3.4,1.5,0.2"
+        )
+        assert answer["InvokedProductionVariant"] == "Green"
+
+
+def test_a_capacity_change_a_restart_interrupted_completes(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with live_server(state) as server:
+        deploy(server, 1)
+        _stop_hosting(server)
+        server.client("sagemaker").update_endpoint_weights_and_capacities(
+            EndpointName="e",
+            DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 2}],
+        )
+    with live_server(state) as server:
+        sm = server.client("sagemaker")
+        assert sm.describe_endpoint(EndpointName="e")["EndpointStatus"] == "Updating"
+        wait_in_service(sm, "e")
+        (described,) = sm.describe_endpoint(EndpointName="e")["ProductionVariants"]
+        assert (described["CurrentInstanceCount"], described["DesiredInstanceCount"]) == (2, 2)
+        assert len(instances(server)) == 2
+        assert invoke(server)
+
+
+def test_a_fleet_that_cannot_come_back_is_tried_again(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with live_server(state) as server:
+        deploy(server, 1)
+        before = invoke(server)
+        archive = server.client("s3").get_object(Bucket="models", Key="m.tar.gz")["Body"].read()
+        server.client("s3").delete_object(Bucket="models", Key="m.tar.gz")
+    with live_server(state) as server:
+        hosting = _hosting(server)
+        wait_for(lambda: hosting.restore_after, timeout=60, what="the failed restore")
+        assert not _served(server)
+        server.client("s3").put_object(Bucket="models", Key="m.tar.gz", Body=archive)
+        assert wait_for(lambda: _served(server), timeout=60, what="the endpoint to serve again")
+        assert invoke(server) == before
+        assert hosting.restore_after == {}

@@ -94,6 +94,8 @@ class HostingController(BackgroundLoop):
         self.fleets = fleets
         self.active: dict[str, Fleet] = {}
         self.pending: dict[str, Pending] = {}
+        # Per endpoint whose deployed fleet failed to come back: when to try again, failures.
+        self.restore_after: dict[str, tuple[float, int]] = {}
         self._flushed = time.monotonic()
 
     def on_stop(self) -> None:
@@ -147,9 +149,16 @@ class HostingController(BackgroundLoop):
         if row is None:
             return
         if status in ("Creating", "Updating") and has_target:
+            pending = self.pending.get(arn)
+            resuming = status == "Updating" and arn not in self.active and row.deployed
+            # An update a restart interrupted resumes from the deployed fleet, served again
+            # first, so the new fleet's traffic shift starts over from it.
+            if resuming and (pending is None or pending.restore) and not self._restore(row):
+                return
             self._deploy(row)
         elif status == "Updating":
-            self._resize(row)
+            if arn in self.active or (row.deployed and self._restore(row)):
+                self._resize(row)
         elif status == "InService" and arn not in self.active and row.deployed:
             self._restore(row)
 
@@ -279,10 +288,18 @@ class HostingController(BackgroundLoop):
             ]
             set_status(session, self.platform.clock, current, "InService")
 
-    def _restore(self, row: Endpoint) -> None:
-        """After a restart: the deployed fleet again, routed to once healthy."""
+    def _restore(self, row: Endpoint) -> bool:
+        """After a restart: the deployed fleet again, routed to once healthy.
+
+        True once it serves, or when it cannot come up now (tried again with backoff);
+        False while it is on its way.
+        """
+        if row.arn in self.active:
+            return True
         pending = self.pending.get(row.arn)
         if pending is None:
+            if time.monotonic() < self.restore_after.get(row.arn, (0.0, 0))[0]:
+                return True
             desired = [
                 {**v, "DesiredInstanceCount": v.get("CurrentInstanceCount", 1)}
                 for v in row.variants
@@ -290,19 +307,36 @@ class HostingController(BackgroundLoop):
             try:
                 fleet = self._build(row, row.deployed or {}, desired)
             except DeployFailure as error:
-                log.error("endpoint %s cannot be restored: %s", row.arn, error)
-                return
+                self._restore_failed(row.arn, str(error))
+                return True
             for instance in fleet.instances():
                 instance.start()
             self.pending[row.arn] = Pending(fleet, time.monotonic(), restore=True)
-            return
-        if self._check(pending) is None and pending.fleet.healthy():
-            self.fleets.serve(row.arn, [(pending.fleet, 1.0)])
-            self.active[row.arn] = pending.fleet
+            return False
+        problem = self._check(pending)
+        if problem is not None:
+            pending.fleet.stop()
             del self.pending[row.arn]
+            self._restore_failed(row.arn, problem)
+            return True
+        if not pending.fleet.healthy():
+            return False
+        self.fleets.serve(row.arn, [(pending.fleet, 1.0)])
+        self.active[row.arn] = pending.fleet
+        del self.pending[row.arn]
+        self.restore_after.pop(row.arn, None)
+        return True
+
+    def _restore_failed(self, arn: str, reason: str) -> None:
+        """The deployed fleet did not come back: try again after a growing wait."""
+        _, failures = self.restore_after.get(arn, (0.0, 0))
+        wait = min(60.0, 2.0**failures)
+        self.restore_after[arn] = (time.monotonic() + wait, failures + 1)
+        log.error("endpoint %s cannot be restored (again in %.0f s): %s", arn, wait, reason)
 
     def _stop_all(self, arn: str) -> None:
         self.fleets.forget(arn)
+        self.restore_after.pop(arn, None)
         for fleet in (
             self.active.pop(arn, None),
             getattr(self.pending.pop(arn, None), "fleet", None),

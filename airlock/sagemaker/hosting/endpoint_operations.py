@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from airlock.core.api import WAKE_WORKERS, Output, Params
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
+from airlock.protocol.timestamps import between
 
 from .. import errors
 from ..jobs import find_named, job_arn, job_resource, named
@@ -179,9 +180,7 @@ def list_endpoints(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     rows = [
         r
         for r in rows
-        if (status is None or r.status == status)
-        and (after is None or r.modified_at > after)
-        and (before is None or r.modified_at < before)
+        if (status is None or r.status == status) and between(r.modified_at, after, before)
     ]
     chosen = listed(rows, p)  # NameContains, CreationTime bounds, Name or CreationTime order
     if p.get("SortBy") == "Status":

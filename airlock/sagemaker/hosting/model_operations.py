@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from airlock.core.api import Output, Params
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
+from airlock.protocol.timestamps import between
 
 from .. import errors
 from ..jobs import find_named, job_arn, job_resource, named
@@ -96,11 +97,7 @@ def listed(rows: Any, p: Params) -> list[Any]:
     contains = (p.get("NameContains") or "").lower()
     after, before = p.get("CreationTimeAfter"), p.get("CreationTimeBefore")
     chosen = [
-        r
-        for r in rows
-        if contains in r.name.lower()
-        and (after is None or r.created_at > after)
-        and (before is None or r.created_at < before)
+        r for r in rows if contains in r.name.lower() and between(r.created_at, after, before)
     ]
     if (p.get("SortBy") or "CreationTime") == "Name":
         chosen.sort(key=lambda r: r.name)
