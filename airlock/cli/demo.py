@@ -179,7 +179,11 @@ class Demo:
                     "Sid": "TargetAccountsDeploy",
                     "Effect": "Allow",
                     "Principal": {"AWS": readers},
-                    "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+                    "Action": [
+                        "sagemaker:CreateModel",
+                        "sagemaker:DescribeModelPackage",
+                        "sagemaker:ListModelPackages",
+                    ],
                     "Resource": [group_arn, group_arn.replace("-group/", "/") + "/*"],
                 }
             ),

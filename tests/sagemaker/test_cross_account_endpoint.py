@@ -38,7 +38,7 @@ def test_staging_serves_the_approved_package(server: LiveServer) -> None:
                     {
                         "Effect": "Allow",
                         "Principal": {"AWS": staging_root},
-                        "Action": "sagemaker:DescribeModelPackage",
+                        "Action": "sagemaker:CreateModel",
                         "Resource": group_arn.replace("-group/", "/") + "/*",
                     }
                 ],

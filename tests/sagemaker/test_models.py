@@ -197,21 +197,39 @@ def test_cross_account_model_needs_group_policy_and_bucket_policy(
     with pytest.raises(ClientError) as caught:
         staging.create_model(**request)
     assert error(caught)[0] == "AccessDeniedException"
-    assert "sagemaker:DescribeModelPackage" in error(caught)[1]
+    assert f"is not authorized to perform: sagemaker:CreateModel on resource: {package}" in (
+        error(caught)[1]
+    )
 
     group_arn = sm.describe_model_package_group(ModelPackageGroupName="iris")[
         "ModelPackageGroupArn"
     ]
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{staging_id}:root"},
-        "Action": ["sagemaker:DescribeModelPackage"],
-        "Resource": group_arn.replace("-group/", "/") + "/*",
-    }
-    sm.put_model_package_group_policy(
-        ModelPackageGroupName="iris",
-        ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
-    )
+
+    def share(*actions: str) -> None:
+        # The SageMaker project templates' setup shares the group with exactly this.
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{staging_id}:root"]},
+            "Action": list(actions),
+            "Resource": group_arn.replace("-group/", "/") + "/*",
+        }
+        sm.put_model_package_group_policy(
+            ModelPackageGroupName="iris",
+            ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+
+    # Describing the package is not using it in a model.
+    share("sagemaker:DescribeModelPackage")
+    with pytest.raises(ClientError) as caught:
+        staging.create_model(**request)
+    assert error(caught)[0] == "AccessDeniedException"
+    assert "sagemaker:CreateModel" in error(caught)[1]
+    share("sagemaker:CreateModel")
+    # CreateModel is all the model needs; describing the package is a grant of its own.
+    with pytest.raises(ClientError) as caught:
+        staging.describe_model_package(ModelPackageName=package)
+    assert error(caught)[0] == "AccessDeniedException"
+    assert "sagemaker:DescribeModelPackage" in error(caught)[1]
     # The package is shared now, but the data science bucket does not let staging read.
     with pytest.raises(ClientError) as caught:
         staging.create_model(**request)

@@ -1,7 +1,9 @@
 """What a model's containers are, checked before a model is recorded.
 
 A container names an image and model data, or a model package of this or another
-account (which the package's group policy must let the caller describe). The model
+account. As in SageMaker, using a package in a model is authorized as
+`sagemaker:CreateModel` on the package: another account's group policy that grants
+that action is enough (describing the package is a grant of its own). The model
 data is read with the model's execution role, assumed by sagemaker.amazonaws.com,
 so the bucket's owner decides whether this account may deploy it; data that a
 package registered must still be the bytes it registered.
@@ -83,12 +85,12 @@ def _expand(
             continue
         package = registry.package(ctx.account_id, ctx.region, name)
         group = registry.group_of(package)
-        # Another account's package: its group's policy must grant this one.
+        # Another account's package: its group's policy must grant this one CreateModel.
         authorize(
             session,
             clock,
             ctx,
-            "sagemaker:DescribeModelPackage",
+            "sagemaker:CreateModel",
             [Resource(package.arn, package.account_id, policy=group.policy if group else None)],
             "json",
         )
