@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import hashlib
+import json
 import os
 import random
 import socket
@@ -250,3 +251,9 @@ def process_client(state: Path, port: int, service: str) -> Any:
         aws_access_key_id=access_key,
         aws_secret_access_key=secret,
     )
+
+
+def service_trust(service: str) -> str:
+    """A trust policy that lets `service` (`events.amazonaws.com`) assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

@@ -61,6 +61,8 @@ def user_identity(ctx: RequestContext) -> dict[str, Any]:
     }
     if principal.access_key_id:
         identity["accessKeyId"] = principal.access_key_id
+    if ctx.called_via:  # a service made the call as this principal
+        identity["invokedBy"] = ctx.called_via[-1]
     if principal.type is PrincipalType.USER:
         identity["userName"] = principal.arn.rsplit("/", 1)[-1]
     if principal.type is PrincipalType.ASSUMED_ROLE and principal.source_arn:

@@ -37,6 +37,8 @@ class Resource:
 
 
 Handler = Callable[[S, RequestContext, Params], Output]
+# (the service principal the roles are passed to, the role ARNs a call's input names)
+PassesRole = tuple[str, Callable[[Params], list[str]]]
 # (platform, ctx, params) -> the output, or None to take the full path.
 FastHandler = Callable[[Any, RequestContext, Params], Awaitable[Output | None]]
 ResourceFinder = Callable[[S, RequestContext, Params], list[Resource]]
@@ -58,6 +60,25 @@ class Worker(Protocol):
 WAKE_WORKERS = "airlock.wake_workers"
 # A staging step: (platform, ctx, params) -> undo.
 Stage = Callable[[Any, RequestContext, Params], Callable[[], None]]
+
+
+def role_members(service_principal: str, *members: str) -> PassesRole:
+    """`passes_role` for role ARNs in top-level members (`RoleArn`) or one level down
+    in a list of structures (`Targets[].RoleArn`)."""
+
+    def roles(params: Params) -> list[str]:
+        found: list[str] = []
+        for member in members:
+            head, _, tail = member.partition("[].")
+            values = params.get(head)
+            items = (values if isinstance(values, list) else []) if tail else [params]
+            for item in items:
+                role = item.get(tail or head) if isinstance(item, dict) else None
+                if isinstance(role, str) and role:
+                    found.append(role)
+        return found
+
+    return service_principal, roles
 
 
 def _no_resources(service: object, ctx: RequestContext, params: Params) -> list[Resource]:
@@ -95,6 +116,9 @@ class OperationSpec(Generic[S]):
     # or returns None before doing anything, and the call takes the full path. The
     # gateway authorizes first, calling `resources` with no service object (None).
     fast: FastHandler | None = None
+    # The roles the call hands to a service, and that service's principal
+    # (`sagemaker.amazonaws.com`): the caller needs `iam:PassRole` on each.
+    passes_role: PassesRole | None = None
 
     def actions(self, params: Params) -> list[str]:
         """Every action this call needs."""
@@ -143,6 +167,7 @@ class ServiceApi(Generic[S]):
         version_action: str | None = None,
         data_event: bool = False,
         fast: FastHandler | None = None,
+        passes_role: PassesRole | None = None,
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -164,6 +189,7 @@ class ServiceApi(Generic[S]):
                 version_action=version_action,
                 data_event=data_event,
                 fast=fast,
+                passes_role=passes_role,
             )
             return handler
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from airlock.core.api import Output, Params, Resource, ServiceApi
+from airlock.core.api import Output, Params, Resource, ServiceApi, role_members
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
 from airlock.core.tags import arn_exists, arn_resource, upsert_tags
@@ -17,6 +17,7 @@ from . import errors
 from .models import ApiDestination, Connection, EventBus, EventsTag, Rule, Target
 from .patterns import InvalidPattern, compile_pattern
 from .service import DEFAULT_BUS, EventsService, new_event, stamp
+from .targets import EVENTS_PRINCIPAL as EVENTS
 from .targets import kind_for, supported_kinds
 from .transform import InvalidPath, check_path
 
@@ -189,7 +190,9 @@ def rule_out(rule: Rule, bus: EventBus) -> Output:
     return out
 
 
-@api.operation("events:PutRule", resources=_rule_resource)
+@api.operation(
+    "events:PutRule", resources=_rule_resource, passes_role=role_members(EVENTS, "RoleArn")
+)
 def put_rule(svc: EventsService, ctx: RequestContext, p: Params) -> Output:
     """Create or update a rule."""
     bus = _bus_of(svc, ctx, p)
@@ -266,7 +269,11 @@ def _target_out(target: Target) -> Output:
     return {"Id": target.target_id, "Arn": target.arn, **target.spec}
 
 
-@api.operation("events:PutTargets", resources=_rule_resource)
+@api.operation(
+    "events:PutTargets",
+    resources=_rule_resource,
+    passes_role=role_members(EVENTS, "Targets[].RoleArn"),
+)
 def put_targets(svc: EventsService, ctx: RequestContext, p: Params) -> Output:
     """Add or replace targets of a rule; refused ones come back in FailedEntries."""
     bus = _bus_of(svc, ctx, p)

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 import httpx
 
 from airlock.core.api import Resource
+from airlock.core.calls import acting_context
 from airlock.core.context import RequestContext, root_principal
 from airlock.core.errors import ServiceError
 from airlock.iam.enforce import authorize
 from airlock.logs.service import LogsService
-from airlock.platform import ids
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from .service import EventsService
@@ -121,16 +121,9 @@ def _context(platform: Any, attempt: Attempt) -> RequestContext:
                 raise DeliveryFailure(f"AccessDenied: {error.message}", retryable=False) from error
     else:
         principal = root_principal(account)
-    return RequestContext(
-        request_id=ids.request_id(),
-        account_id=principal.account_id,
-        region=attempt.rule_arn.split(":")[3],
-        principal=principal,
-        source_ip=EVENTS_PRINCIPAL,
-        time=platform.clock.now(),
-        service="events",
-        user_agent=EVENTS_PRINCIPAL,
-        called_via=(EVENTS_PRINCIPAL,),
+    region = attempt.rule_arn.split(":")[3]
+    return acting_context(
+        platform, principal, via=EVENTS_PRINCIPAL, service="events", region=region
     )
 
 

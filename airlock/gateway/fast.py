@@ -26,7 +26,8 @@ from airlock.platform import ids
 from airlock.protocol import find_operation, parse_request, serialize_response
 
 from .asgi import held_whole, http_request_of, raw_headers, scope_headers
-from .pipeline import CallEvent, Gateway, Trace, log_request
+from .calls import CallEvent
+from .pipeline import Gateway, Trace, log_request
 from .routing import Route
 
 log = logging.getLogger("airlock.gateway")

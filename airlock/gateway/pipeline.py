@@ -7,12 +7,11 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from airlock.audit import record
 from airlock.auth import (
     AuthError,
     AuthFailure,
@@ -23,68 +22,24 @@ from airlock.auth import (
     parse_signature,
     verify,
 )
-from airlock.core.api import OperationSpec, Resource, ServiceApi
+from airlock.core.api import ServiceApi
 from airlock.core.context import Principal, RequestContext
 from airlock.core.errors import (
     InternalFailure,
     ServiceError,
     ServiceUnavailable,
-    ValidationError,
 )
 from airlock.core.http import Headers, HttpRequest, HttpResponse
-from airlock.iam.authorizer import request_keys
-from airlock.iam.enforce import authorize
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
 from airlock.platform.cache import cached
 from airlock.protocol import find_operation, parse_request, serialize_error, serialize_response
 
+from .calls import CallEvent, CallPath, NotImplementedOperation
 from .routing import Route, ServiceDirectory
 
 log = logging.getLogger("airlock.gateway")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-class NotImplementedOperation(ServiceError):
-    """An operation of an implemented service that Airlock does not implement yet."""
-
-    code = "NotImplemented"
-    http_status = 501
-
-
-@dataclass
-class CallEvent:
-    """What the audit trail records about one call, filled in as the call proceeds."""
-
-    source: str
-    operation: str
-    read_only: bool
-    params: dict[str, Any] | None = None
-    resources: list[Resource] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, route: Route, operation: str, read_only: bool) -> CallEvent:
-        return cls(f"{route.model.endpoint_prefix}.amazonaws.com", operation, read_only)
-
-    def write(
-        self,
-        session: Any,
-        ctx: RequestContext,
-        *,
-        output: dict[str, Any] | None = None,
-        error: ServiceError | None = None,
-    ) -> None:
-        record(
-            session,
-            ctx,
-            event_source=self.source,
-            operation=self.operation,
-            read_only=self.read_only,
-            params=self.params,
-            output=output,
-            error=error,
-            resources=self.resources,
-        )
 
 
 @dataclass
@@ -102,6 +57,9 @@ class Gateway:
     def __init__(self, platform: Platform, apis: Sequence[ServiceApi[Any]]) -> None:
         self.platform = platform
         self.directory = ServiceDirectory(apis)
+        # Services act as a principal through the same path the gateway runs requests on.
+        self.calls = CallPath(platform, self.directory)
+        platform.calls = self.calls
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one request; never raises."""
@@ -177,35 +135,9 @@ class Gateway:
             )
         ctx = self.context(request, request_id, route, principal, info)
         event = CallEvent.of(route, operation.name, spec.readonly)
-        db = self.platform.db
-        try:
-            try:
-                event.params = parse_request(operation, request)
-            except ValidationError as error:
-                if route.api.validation_error is None:
-                    raise
-                raise route.api.validation_error(error) from error
-            undo = None
-            if spec.stage is not None:
-                with db.read() as session:  # no byte is stored for a caller who may not
-                    self._authorize(session, route, spec, ctx, event)
-                undo = spec.stage(self.platform, ctx, event.params)
-            try:
-                with db.read() if spec.readonly else db.write() as session:
-                    service = self._authorize(session, route, spec, ctx, event)
-                    output = spec.handler(service, ctx, event.params)
-                    if not spec.readonly:  # the event commits with the change it records
-                        event.write(session, ctx, output=output)
-            except BaseException:
-                if undo is not None:
-                    undo()
-                raise
-        except ServiceError as error:
-            self.record_failure(event, ctx, error)
-            raise
-        if spec.readonly and not spec.data_event:
-            with db.write() as session:
-                event.write(session, ctx, output=output)
+        output = self.calls.execute(
+            route, spec, ctx, event, lambda: parse_request(operation, request)
+        )
         return serialize_response(operation, output, request_id)
 
     def context(
@@ -241,27 +173,7 @@ class Gateway:
 
     def record_failure(self, event: CallEvent, ctx: RequestContext, error: ServiceError) -> None:
         """Write a refused or failed call to the audit trail."""
-        with self.platform.db.write() as session:
-            event.write(session, ctx, error=error)
-
-    def _authorize(
-        self,
-        session: Any,
-        route: Route,
-        spec: OperationSpec[Any],
-        ctx: RequestContext,
-        event: CallEvent,
-    ) -> Any:
-        """The service object, once the caller may do every action the call needs."""
-        params = event.params or {}
-        service = route.api.factory(self.platform, session)
-        event.resources = spec.resources(service, ctx, params)
-        keys = request_keys(params, spec.condition_keys)
-        for action in spec.actions(params):
-            authorize(
-                session, self.platform.clock, ctx, action, event.resources, route.family, keys
-            )
-        return service
+        self.calls.record_failure(event, ctx, error)
 
     def error(
         self, route: Route | None, operation: Any, error: ServiceError, request_id: str

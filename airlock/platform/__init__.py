@@ -23,6 +23,9 @@ class Platform:
     blobs: BlobStore
     # What workers of this process share with operations (the endpoints' routing table).
     runtime: dict[str, Any] = field(default_factory=dict)
+    # The call path services act as a principal through (airlock.core.calls), installed
+    # by the gateway when the application is built.
+    calls: Any = None
 
 
 __all__ = ["Platform"]

@@ -151,4 +151,5 @@ __all__ = [
     "protocol_of",
     "serialize_error",
     "serialize_response",
+    "validate",
 ]

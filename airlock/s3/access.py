@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from airlock.audit import record
+from airlock.core.calls import acting_context
 from airlock.core.context import Principal, RequestContext
 from airlock.core.errors import ServiceError
 from airlock.iam.enforce import authorize
-from airlock.platform import ids
 
 from .listing import list_current
 from .object_operations import object_resource, store
@@ -78,18 +78,7 @@ class ObjectAccess:
     @classmethod
     def as_principal(cls, platform: Any, principal: Principal, invoked_by: str) -> ObjectAccess:
         """Access for a principal a service acts as (`invoked_by`: `sagemaker.amazonaws.com`)."""
-        ctx = RequestContext(
-            request_id=ids.request_id(),
-            account_id=principal.account_id,
-            region=platform.settings.region,
-            principal=principal,
-            source_ip=invoked_by,
-            time=platform.clock.now(),
-            service="s3",
-            user_agent=invoked_by,
-            called_via=(invoked_by,),
-        )
-        return cls(platform, ctx)
+        return cls(platform, acting_context(platform, principal, via=invoked_by, service="s3"))
 
     def _check(self, session: Any, svc: S3Service, action: str, url: S3Url, write: bool) -> None:
         resource = object_resource(svc, url.bucket, url.key)

@@ -17,6 +17,8 @@ from . import errors
 from .registry import Registry
 
 J = TypeVar("J")
+# The service principal SageMaker assumes roles as (and that roles are passed to).
+SAGEMAKER = "sagemaker.amazonaws.com"
 TERMINAL = ("Completed", "Failed", "Stopped")
 
 

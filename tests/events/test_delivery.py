@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from tests.events.receiver import receiver
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, service_trust, wait_for
 
 
 def log_messages(logs: Any, group: str) -> list[str]:
@@ -267,17 +267,8 @@ def test_cross_account_bus_target_with_a_role(server: LiveServer) -> None:
     staging_account = server.create_account("staging")
     staging_bus = f"arn:aws:events:us-east-1:{staging_account}:event-bus/default"
     iam = server.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName="Forwarder", AssumeRolePolicyDocument=json.dumps(trust))
+    trust = service_trust("events.amazonaws.com")
+    role = iam.create_role(RoleName="Forwarder", AssumeRolePolicyDocument=trust)
     iam.put_role_policy(
         RoleName="Forwarder",
         PolicyName="put",

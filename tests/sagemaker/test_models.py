@@ -197,8 +197,9 @@ def test_cross_account_model_needs_group_policy_and_bucket_policy(
     with pytest.raises(ClientError) as caught:
         staging.create_model(**request)
     assert error(caught)[0] == "AccessDeniedException"
-    assert f"is not authorized to perform: sagemaker:CreateModel on resource: {package}" in (
-        error(caught)[1]
+    assert (
+        f"is not authorized to perform: sagemaker:CreateModel on resource: {package}"
+        in (error(caught)[1])
     )
 
     group_arn = sm.describe_model_package_group(ModelPackageGroupName="iris")[

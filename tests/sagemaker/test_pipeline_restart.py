@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.sagemaker.test_pipeline_runs import pipeline
-from tests.sagemaker.test_training import TRUST, csv, iris_like
+from tests.sagemaker.test_training import PIPELINE_ROLE, TRUST, csv, iris_like
 from tests.support import process_client, server_process, unused_port, wait_for
 
 
@@ -33,7 +33,10 @@ def test_killed_server_during_training(tmp_path: Path) -> None:
             PolicyDocument=json.dumps(
                 {
                     "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}],
+                    "Statement": [
+                        {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"},
+                        *PIPELINE_ROLE,
+                    ],
                 }
             ),
         )

@@ -30,6 +30,27 @@ TRUST = {
     ],
 }
 
+# What a pipeline's role needs for the steps SageMaker runs as that role.
+PIPELINE_ROLE = [
+    {
+        "Effect": "Allow",
+        "Action": [
+            "sagemaker:CreateTrainingJob",
+            "sagemaker:CreateProcessingJob",
+            "sagemaker:CreateModelPackage",
+            "sagemaker:CreateModelPackageGroup",
+            "sagemaker:CreateModel",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    },
+]
+
 
 def iris_like(rows: int, seed: int) -> np.ndarray:
     """Three well-separated classes in four features, label first (as the algorithm wants)."""
@@ -66,7 +87,8 @@ def setup(server: LiveServer) -> dict[str, Any]:
                         "Effect": "Allow",
                         "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
                         "Resource": ["arn:aws:s3:::ml-data", "arn:aws:s3:::ml-data/*"],
-                    }
+                    },
+                    *PIPELINE_ROLE,
                 ],
             }
         ),

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from airlock.core.api import Output, Params
+from airlock.core.api import Output, Params, role_members
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
 from airlock.protocol.timestamps import between
 
 from .. import errors
-from ..jobs import find_named, job_arn, job_resource, named
+from ..jobs import SAGEMAKER, find_named, job_arn, job_resource, named
 from ..models import SageMakerTag
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry
@@ -79,7 +79,12 @@ def _resolve(platform: Any, ctx: RequestContext, p: Params) -> Any:
     return lambda: None
 
 
-@api.operation("sagemaker:CreateModel", resources=_model_resource, stage=_resolve)
+@api.operation(
+    "sagemaker:CreateModel",
+    resources=_model_resource,
+    stage=_resolve,
+    passes_role=role_members(SAGEMAKER, "ExecutionRoleArn"),
+)
 def create_model(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """A model from an image and model data, or from a model package of any account."""
     model = new_model(svc, ctx, p["ModelName"], p, p[CONTAINERS])

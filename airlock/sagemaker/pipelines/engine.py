@@ -14,22 +14,23 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from airlock.core.api import WAKE_WORKERS
+from airlock.core.calls import acting_context, call
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
-from airlock.platform import ids
 from airlock.platform.loop import BackgroundLoop
 from airlock.s3.access import ObjectAccess, ObjectAccessError, parse_s3_url
-from airlock.sts import ServiceAccessDenied, assume_role_for_service
+from airlock.sts import assume_role_for_service
 
-from ..hosting.containers import resolve_containers
-from ..hosting.model_operations import model_out, new_model
-from ..operations import SPEC_MEMBERS, registered_artifacts
+from ..hosting.model_operations import find_model, model_out
+from ..jobs import SAGEMAKER
+from ..operations import SPEC_MEMBERS
 from ..processing.models import ProcessingJob
 from ..processing.operations import job_out as processing_out
 from ..registry import Registry
@@ -120,23 +121,32 @@ class Advance:
             principal = assume_role_for_service(
                 session,
                 self.platform.clock,
-                service_principal="sagemaker.amazonaws.com",
+                service_principal=SAGEMAKER,
                 role_arn=self.pipeline[2],
                 session_name=f"SageMaker-{self.exec_id}",
                 source_account=self.account,
                 source_arn=self.arn,
             )
-        return RequestContext(
-            request_id=ids.request_id(),
-            account_id=self.account,
-            region=self.region,
-            principal=principal,
-            source_ip="sagemaker.amazonaws.com",
-            time=self.platform.clock.now(),
-            service="sagemaker",
-            user_agent="sagemaker.amazonaws.com",
-            called_via=("sagemaker.amazonaws.com",),
+        return acting_context(
+            self.platform, principal, via=SAGEMAKER, service="sagemaker", region=self.region
         )
+
+    def _call(
+        self,
+        name: str,
+        operation: str,
+        params: dict[str, Any],
+        within: Callable[[Any, dict[str, Any]], None],
+    ) -> None:
+        """Run a step's operation as the pipeline's role, its own permissions deciding.
+
+        `within` records the step's progress in the operation's transaction; a refusal
+        fails the step with the error's message, as SageMaker Pipelines reports it.
+        """
+        try:
+            call(self.platform, self._ctx(), "sagemaker", operation, params, within=within)
+        except ServiceError as error:
+            self._write_step(name, status="Failed", failure_reason=f"{error.code}: {error.message}")
 
     def _scope(self) -> Scope:
         steps = {n: props for n, (status, props, _) in self.rows.items() if status == "Succeeded"}
@@ -368,7 +378,7 @@ class Advance:
     def _start_job(
         self, name: str, kind: str, arguments: dict[str, Any], key: str | None = None
     ) -> None:
-        model = JOB_MODELS[kind]
+        """CreateTrainingJob / CreateProcessingJob as the pipeline's role."""
         if isinstance(arguments.get("HyperParameters"), dict):
             # A parameter resolves to its type; a job's hyperparameters are strings.
             arguments["HyperParameters"] = {
@@ -378,28 +388,17 @@ class Advance:
         job = job_name(self.exec_id, name)
         kind_arn = "training-job" if kind == "Training" else "processing-job"
         arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{kind_arn}/{job.lower()}"
-        now = self.platform.clock.now()
-        extra = {"secondary_status": "Starting", "transitions": [], "final_metrics": []}
-        with self.platform.db.write() as session:
-            row = model(
-                account_id=self.account,
-                region=self.region,
-                name=job,
-                arn=arn,
-                spec=_json(arguments),
-                status="InProgress",
-                created_at=now,
-                modified_at=now,
-                **(extra if kind == "Training" else {}),
-            )
-            session.add(row)
+        metadata = {f"{kind}Job": {"Arn": arn}}
+
+        def executing(session: Any, output: dict[str, Any]) -> None:
             step, previous = self._row(session, name)
             step.status = "Executing"
-            step.metadata_ = {f"{kind}Job": {"Arn": arn}}
+            step.metadata_ = metadata
             step.cache_key = key
             self._changed(session, step, previous)
-            session.info[WAKE_WORKERS] = True
-        self.rows[name] = ("Executing", {}, {f"{kind}Job": {"Arn": arn}})
+            self.rows[name] = ("Executing", {}, metadata)
+
+        self._call(name, f"Create{kind}Job", {**arguments, f"{kind}JobName": job}, executing)
 
     def _poll_jobs(self) -> None:
         for name, (status, _, metadata) in list(self.rows.items()):
@@ -462,18 +461,7 @@ class Advance:
         self._start(name)
 
     def _register(self, name: str, arguments: dict[str, Any]) -> None:
-        try:
-            ctx = self._ctx()
-        except ServiceAccessDenied as error:
-            self._write_step(name, status="Failed", failure_reason=error.message)
-            return
-        try:
-            artifacts = registered_artifacts(
-                ObjectAccess(self.platform, ctx), arguments.get("InferenceSpecification") or {}
-            )
-        except ServiceError as error:
-            self._write_step(name, status="Failed", failure_reason=error.message)
-            return
+        """CreateModelPackage as the pipeline's role (its group created first if missing)."""
         group_name = str(arguments.get("ModelPackageGroupName", ""))
         if not GROUP_NAME.fullmatch(group_name):
             self._write_step(
@@ -483,44 +471,49 @@ class Advance:
                 f"{GROUP_NAME.pattern}.",
             )
             return
-        with self.platform.db.write() as session:
+        with self.platform.db.read() as session:
             registry = Registry(session, self.platform.clock)
-            # As in SageMaker Pipelines, a group that does not exist yet is created.
-            group = registry.find_group(
-                self.account, self.region, group_name
-            ) or registry.create_group(ctx, group_name, None)
-            spec = {m: arguments[m] for m in SPEC_MEMBERS if arguments.get(m) is not None}
-            package = registry.create_package(
-                ctx,
-                group,
-                None,
-                _json(spec),
-                description=arguments.get("ModelPackageDescription"),
-                approval=arguments.get("ModelApprovalStatus"),
-                artifacts=artifacts,
-                token=None,
+            missing = registry.find_group(self.account, self.region, group_name) is None
+        # As in SageMaker Pipelines, a group that does not exist yet is created.
+        if missing and not self._group_created(name, group_name):
+            return
+        request = {m: arguments[m] for m in SPEC_MEMBERS if arguments.get(m) is not None}
+        for member in ("ModelPackageGroupName", "ModelPackageDescription", "ModelApprovalStatus"):
+            if arguments.get(member) is not None:
+                request[member] = arguments[member]
+
+        def registered(session: Any, output: dict[str, Any]) -> None:
+            arn = output["ModelPackageArn"]
+            self._done_in(session, name, {"RegisterModel": {"Arn": arn}}, {"ModelPackageArn": arn})
+
+        self._call(name, "CreateModelPackage", _json(request), registered)
+
+    def _group_created(self, name: str, group_name: str) -> bool:
+        try:
+            call(
+                self.platform,
+                self._ctx(),
+                "sagemaker",
+                "CreateModelPackageGroup",
+                {"ModelPackageGroupName": group_name},
             )
-            self._done_in(
-                session,
-                name,
-                {"RegisterModel": {"Arn": package.arn}},
-                {"ModelPackageArn": package.arn},
-            )
+        except ServiceError as error:
+            if error.code != "ResourceInUse":  # made meanwhile: what the step needs exists
+                message = f"{error.code}: {error.message}"
+                self._write_step(name, status="Failed", failure_reason=message)
+                return False
+        return True
 
     def _create_model(self, name: str, arguments: dict[str, Any]) -> None:
         """A Model step (the SDK's ModelStep of `model.create()`): CreateModel as the pipeline."""
         model_name = job_name(self.exec_id, name)
-        try:
-            ctx = self._ctx()
-            request = {**arguments, "ModelName": model_name}
-            arn = f"arn:aws:sagemaker:{self.region}:{self.account}:model/{model_name.lower()}"
-            containers = resolve_containers(self.platform, ctx, request, arn)
-            with self.platform.db.write() as session:
-                registry = Registry(session, self.platform.clock)
-                model = new_model(registry, ctx, model_name, _json(request), containers)
-                self._done_in(session, name, {"Model": {"Arn": model.arn}}, _json(model_out(model)))
-        except ServiceError as error:
-            self._write_step(name, status="Failed", failure_reason=error.message)
+
+        def created(session: Any, output: dict[str, Any]) -> None:
+            model = find_model(session, self.account, self.region, model_name)
+            assert model is not None
+            self._done_in(session, name, {"Model": {"Arn": model.arn}}, _json(model_out(model)))
+
+        self._call(name, "CreateModel", {**_json(arguments), "ModelName": model_name}, created)
 
     def _done_in(
         self, session: Any, name: str, metadata: dict[str, Any], properties: dict[str, Any]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airlock.core.api import Output, Params
+from airlock.core.api import Output, Params, role_members
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
 from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
 
 from .. import errors
-from ..jobs import find_job, job_arn, job_resource, listed_jobs
+from ..jobs import SAGEMAKER, find_job, job_arn, job_resource, listed_jobs
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry, user_context
 from .definition import InvalidDefinition, parse_definition
@@ -49,7 +49,12 @@ def _find(svc: Registry, ctx: RequestContext, name: str) -> Pipeline:
     return pipeline
 
 
-@api.operation("sagemaker:CreatePipeline", resources=_pipeline, stage=_load_definition)
+@api.operation(
+    "sagemaker:CreatePipeline",
+    resources=_pipeline,
+    stage=_load_definition,
+    passes_role=role_members(SAGEMAKER, "RoleArn"),
+)
 def create_pipeline(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """A pipeline from a checked definition."""
     name = p["PipelineName"]
@@ -149,7 +154,12 @@ def list_pipelines(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     return {"PipelineSummaries": page, **({"NextToken": token} if token else {})}
 
 
-@api.operation("sagemaker:UpdatePipeline", resources=_pipeline, stage=_load_definition)
+@api.operation(
+    "sagemaker:UpdatePipeline",
+    resources=_pipeline,
+    stage=_load_definition,
+    passes_role=role_members(SAGEMAKER, "RoleArn"),
+)
 def update_pipeline(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """A new definition, role or description (executions keep the definition they began with)."""
     pipeline = _find(svc, ctx, p["PipelineName"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airlock.core.api import WAKE_WORKERS, Output, Params
+from airlock.core.api import WAKE_WORKERS, Output, Params, role_members
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
 
 from .. import errors
-from ..jobs import check_role, find_job, job_arn, job_resource, listed_jobs, request_stop
+from ..jobs import SAGEMAKER, check_role, find_job, job_arn, job_resource, listed_jobs, request_stop
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry
 from .images import hyperparameter, repository_of
@@ -26,7 +26,11 @@ def _find(svc: Registry, ctx: RequestContext, name: str) -> TrainingJob:
     return job
 
 
-@api.operation("sagemaker:CreateTrainingJob", resources=_job_resource)
+@api.operation(
+    "sagemaker:CreateTrainingJob",
+    resources=_job_resource,
+    passes_role=role_members(SAGEMAKER, "RoleArn"),
+)
 def create_training_job(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """Accept a job; the runner takes it from InProgress/Starting."""
     name = p["TrainingJobName"]

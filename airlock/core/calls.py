@@ -1,0 +1,74 @@
+"""Acting as a principal: how a service calls another service's operations.
+
+A service that acts for someone (a pipeline step as the pipeline's role, a stack's
+resources as CloudFormation's role) calls the operation through the platform's call
+path, which validates, authorizes, audits and runs it exactly as the gateway does
+for a request. Nothing acts around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from airlock.core.api import Output, Params
+from airlock.core.context import Principal, RequestContext
+from airlock.platform import ids
+
+
+class CallPath(Protocol):
+    """What the gateway installs as `platform.calls`."""
+
+    def call(
+        self,
+        ctx: RequestContext,
+        service: str,
+        operation: str,
+        params: Params,
+        *,
+        within: Callable[[Session, Output], None] | None = None,
+    ) -> Output: ...
+
+
+def acting_context(
+    platform: Any, principal: Principal, *, via: str, service: str, region: str | None = None
+) -> RequestContext:
+    """The context of calls `via` a service (`sagemaker.amazonaws.com`) as `principal`.
+
+    As in CloudTrail, the acting service is the call's source address and user agent,
+    `aws:CalledVia` names it and the trail records it as `invokedBy`.
+    """
+    return RequestContext(
+        request_id=ids.request_id(),
+        account_id=principal.account_id,
+        region=region or platform.settings.region,
+        principal=principal,
+        source_ip=via,
+        time=platform.clock.now(),
+        service=service,
+        user_agent=via,
+        called_via=(via,),
+    )
+
+
+def call(
+    platform: Any,
+    ctx: RequestContext,
+    service: str,
+    operation: str,
+    params: Params,
+    *,
+    within: Callable[[Session, Output], None] | None = None,
+) -> Output:
+    """Run `service:operation` as `ctx.principal` through the platform's call path.
+
+    `within(session, output)` runs in the operation's write transaction, so what the
+    acting service records about the call commits with it. Raises the ServiceError an
+    API caller would get (AccessDenied, ValidationException, the operation's own).
+    """
+    calls: CallPath | None = platform.calls
+    if calls is None:
+        raise RuntimeError("no call path installed: build the platform with the gateway")
+    return calls.call(ctx, service, operation, params, within=within)
