@@ -6,21 +6,34 @@ condition holds when one of its matchers accepts one of the field's values.
 Paths join keys with dots on both sides, so `{"a": {"b": [...]}}` and
 `{"a.b": [...]}` name the same field, in patterns and in events alike. An event
 is flattened once (path → leaf values, arrays spread) and shared by every rule.
+
+Matching is array-consistent, as in AWS's event-ruler (`rulesForJSONEvent`):
+every leaf remembers which element of each enclosing array it sits in, and the
+leaves one alternative matches must not come from different elements of the
+same array. So `{"Tags": {"Key": ["a"], "Value": ["b"]}}` needs one tag with
+both; conditions whose leaves share no array stay independent.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import itertools
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 Value = Any  # a JSON leaf: str, int, float, bool or None
-Flat = dict[str, list[Value]]
+# The array elements a leaf sits in: (array id, index) for each enclosing array whose
+# element is an object or an array. A scalar right inside an array pins no element
+# (event-ruler's rule), so `{"resources": ["x"]}` still matches any of the resources.
+Membership = tuple[tuple[int, int], ...]
+Flat = dict[str, list[tuple[Value, Membership]]]
+# The elements a match has chosen so far, as (array id, index) pairs.
+Pins = frozenset[tuple[int, int]]
 MAX_WILDCARDS = 5
 
 
@@ -41,56 +54,100 @@ class Matcher:
     """One entry of a field's matcher list."""
 
     test: Callable[[Value], bool]
-    # `exists: false` holds when the field has no value at all.
+    # `exists: false` holds when the field has no value (in the elements chosen so far).
     absent: bool = False
-    # Matchers that hold only for a field that is present (`exists: true`, anything-but…).
-    on_missing: bool = False
+
+
+Condition = tuple[str, list[Matcher]]
 
 
 @dataclass
 class CompiledPattern:
-    """A pattern ready to match: alternatives of conditions."""
+    """A pattern ready to match: alternatives of conditions, each sorted by path."""
 
-    alternatives: list[list[tuple[str, list[Matcher]]]] = field(default_factory=list)
+    alternatives: list[list[Condition]] = field(default_factory=list)
 
     def matches(self, event: dict[str, Any] | Flat, *, flat: bool = False) -> bool:
         """Whether the event (or an already flattened one) matches."""
         values: Flat = event if flat else flatten(event)
-        return any(
-            all(_condition(values.get(path), matchers) for path, matchers in conditions)
-            for conditions in self.alternatives
-        )
+        return any(_holds(conditions, values) for conditions in self.alternatives)
 
 
-def _condition(values: list[Value] | None, matchers: list[Matcher]) -> bool:
-    for matcher in matchers:
-        if not values:
-            if matcher.absent:
-                return True
-            continue
-        if matcher.absent:
-            continue
-        if any(matcher.test(value) for value in values):
+def _holds(conditions: list[Condition], values: Flat) -> bool:
+    """Whether every condition holds with leaves that agree on the array elements they share.
+
+    The conditions are tried in path order, as event-ruler walks a rule's fields, which
+    matters only for `exists: false`: it looks at the elements the conditions before it
+    have chosen (none yet: the field must be absent from every element).
+    """
+    # The arrays the leaves of conditions i.. sit in: a pin outside them can no longer
+    # matter, so dropping it lets choices that differ only there merge into one (no
+    # cross product over sibling arrays).
+    later: list[set[int]] = [set() for _ in range(len(conditions) + 1)]
+    for index in range(len(conditions) - 1, -1, -1):
+        leaves = values.get(conditions[index][0], [])
+        later[index] = later[index + 1] | {array for _, m in leaves for array, _ in m}
+    failed: set[tuple[int, Pins]] = set()
+
+    def search(index: int, pins: Pins) -> bool:
+        if index == len(conditions):
             return True
-    return False
+        if (index, pins) in failed:
+            return False
+        path, matchers = conditions[index]
+        for chosen in _choices(values.get(path, []), matchers, dict(pins), later[index + 1]):
+            if search(index + 1, chosen):
+                return True
+        failed.add((index, pins))
+        return False
+
+    return search(0, frozenset())
 
 
-def flatten(event: Any) -> Flat:
-    """Every leaf value of an event by its dotted path (array elements spread)."""
-    out: Flat = {}
-    _flatten(event, "", out)
+def _choices(
+    leaves: list[tuple[Value, Membership]],
+    matchers: list[Matcher],
+    pins: dict[int, int],
+    keep: set[int],
+) -> set[Pins]:
+    """The pins after each way this condition can hold, kept to the arrays in `keep`."""
+    out: set[Pins] = set()
+    for matcher in matchers:
+        if matcher.absent:
+            if not any(_agrees(pins, membership) for _, membership in leaves):
+                out.add(frozenset((a, i) for a, i in pins.items() if a in keep))
+            continue
+        for value, membership in leaves:
+            if _agrees(pins, membership) and matcher.test(value):
+                merged = {**pins, **dict(membership)}
+                out.add(frozenset((a, i) for a, i in merged.items() if a in keep))
     return out
 
 
-def _flatten(value: Any, path: str, out: Flat) -> None:
+def _agrees(pins: dict[int, int], membership: Membership) -> bool:
+    return all(pins.get(array, index) == index for array, index in membership)
+
+
+def flatten(event: Any) -> Flat:
+    """Every leaf of an event by its dotted path (arrays spread), with the elements it sits in."""
+    out: Flat = {}
+    _flatten(event, "", (), out, itertools.count())
+    return out
+
+
+def _flatten(
+    value: Any, path: str, membership: Membership, out: Flat, arrays: Iterator[int]
+) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            _flatten(item, f"{path}.{key}" if path else key, out)
+            _flatten(item, f"{path}.{key}" if path else key, membership, out, arrays)
     elif isinstance(value, list):
-        for item in value:
-            _flatten(item, path, out)
+        array = next(arrays)
+        for index, item in enumerate(value):
+            inner = (*membership, (array, index)) if isinstance(item, dict | list) else membership
+            _flatten(item, path, inner, out, arrays)
     else:
-        out.setdefault(path, []).append(value)
+        out.setdefault(path, []).append((value, membership))
 
 
 def compile_pattern(text: str | dict[str, Any]) -> CompiledPattern:
@@ -104,17 +161,19 @@ def compile_pattern(text: str | dict[str, Any]) -> CompiledPattern:
         document = text
     if not isinstance(document, dict):
         raise _reason("Filter is not an object")
-    return CompiledPattern(_object(document, ""))
+    # Sorted by path because that is the order `exists: false` is judged in (see _holds).
+    alternatives = [sorted(a, key=lambda c: c[0]) for a in _object(document, "")]
+    return CompiledPattern(alternatives)
 
 
-def _object(document: dict[str, Any], prefix: str) -> list[list[tuple[str, list[Matcher]]]]:
-    alternatives: list[list[tuple[str, list[Matcher]]]] = [[]]
+def _object(document: dict[str, Any], prefix: str) -> list[list[Condition]]:
+    alternatives: list[list[Condition]] = [[]]
     for key, value in document.items():
         path = f"{prefix}.{key}" if prefix else key
         if key == "$or":
             if not isinstance(value, list) or len(value) < 2:
                 raise _reason("Value of $or must be an array of at least two objects")
-            branches: list[list[tuple[str, list[Matcher]]]] = []
+            branches: list[list[Condition]] = []
             for branch in value:
                 if not isinstance(branch, dict):
                     raise _reason("Value of $or must be an array of objects")
