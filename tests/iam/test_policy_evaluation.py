@@ -5,12 +5,20 @@ boundaries", "Session policies", "Service control policies")."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
-from airlock.iam.policy import AuthzRequest, Caller, PolicyKind, PolicySet, evaluate, parse_policy
+from airlock.iam.policy import (
+    AuthzRequest,
+    Caller,
+    PolicyKind,
+    PolicySet,
+    evaluate,
+    parse_policy,
+    resource_policy_decision,
+)
 
 A, B = "111111111111", "222222222222"
 ALICE = Caller(f"arn:aws:iam::{A}:user/alice", A)
@@ -651,6 +659,47 @@ def test_evaluation_rule(case: Case) -> None:
         )
     if decision.decision == "explicitDeny":
         assert decision.matched and all(m.statement.effect == "Deny" for m in decision.matched)
+
+
+CROSS_ACCOUNT = [
+    c
+    for c in CASES
+    if c.owner not in (None, c.caller.account_id) and c.scps is None and not c.trust
+]
+
+
+@pytest.mark.parametrize("case", CROSS_ACCOUNT, ids=[c.rule for c in CROSS_ACCOUNT])
+def test_cross_account_decision_is_both_sides(case: Case) -> None:
+    """The two halves the simulator reports combine into the engine's decision."""
+    request = AuthzRequest(case.caller, case.action, case.target, case.owner, case.context)
+    own = evaluate(
+        replace(request, resource_account=case.caller.account_id),
+        PolicySet(identity=case.identity, boundary=case.boundary, session=case.session),
+    )
+    theirs = resource_policy_decision(request, case.resource)
+    sides = {own.decision, theirs.decision}
+    if "explicitDeny" in sides:
+        assert case.expected == "explicitDeny"
+    elif sides == {"allowed"}:
+        assert case.expected == "allowed"
+    else:
+        assert case.expected == "implicitDeny"
+
+
+def test_resource_policy_decision_alone() -> None:
+    request = AuthzRequest(ALICE, "s3:GetObject", BUCKET_B, B)
+    assert resource_policy_decision(request, None).reason == (
+        "because no resource-based policy allows the s3:GetObject action"
+    )
+    named = rp(allow(Principal={"AWS": ALICE.arn}), deny("s3:PutObject", Principal="*"))
+    assert resource_policy_decision(request, named).decision == "allowed"
+    put = replace(request, action="s3:PutObject")
+    denied = resource_policy_decision(put, named)
+    assert (denied.decision, denied.reason) == (
+        "explicitDeny",
+        "with an explicit deny in a resource-based policy",
+    )
+    assert [m.policy_type for m in denied.matched] == ["resource-based policy"]
 
 
 def test_case_count() -> None:

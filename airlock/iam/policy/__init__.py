@@ -2,7 +2,15 @@
 
 from .conditions import conditions_match, key_matches
 from .document import MalformedPolicyDocument, Policy, PolicyKind, Statement, parse_policy
-from .evaluate import AuthzRequest, Caller, Decision, Match, PolicySet, evaluate
+from .evaluate import (
+    AuthzRequest,
+    Caller,
+    Decision,
+    Match,
+    PolicySet,
+    evaluate,
+    resource_policy_decision,
+)
 from .matching import action_matches, glob_match, resource_matches
 
 __all__ = [
@@ -22,4 +30,5 @@ __all__ = [
     "key_matches",
     "parse_policy",
     "resource_matches",
+    "resource_policy_decision",
 ]

@@ -178,6 +178,21 @@ def _grants_directly(matches: Sequence[Match], caller: Caller) -> bool:
     return False
 
 
+def resource_policy_decision(request: AuthzRequest, policy: Policy | None) -> Decision:
+    """What a resource policy alone says of a request: the owner's half of a cross-account
+    decision, which `evaluate` combines with the caller's own half."""
+    lookup = _Lookup(request.context)
+    group = [policy] if policy is not None else []
+    kind = "resource-based policy"
+    denies = _matches(group, "Deny", kind, request, lookup, principal=True)
+    if denies:
+        return Decision("explicitDeny", f"with an explicit deny in a {kind}", tuple(denies))
+    allows = _matches(group, "Allow", kind, request, lookup, principal=True)
+    if allows:
+        return Decision("allowed", "", tuple(allows))
+    return Decision("implicitDeny", f"because no {kind} allows the {request.action} action")
+
+
 def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
     """Decide one request against the policies that apply to it."""
     lookup = _Lookup(request.context)
