@@ -1,13 +1,14 @@
 """The built-in XGBoost algorithm, as SageMaker's `sagemaker-xgboost` container runs it.
 
 Run as a program inside a job's `/opt/ml` (`python -m airlock.algorithms.xgboost`):
-hyperparameters arrive as strings in `input/config/hyperparameters.json`; the `train`
-and optional `validation` channels hold `text/csv` (label first, no header) or
-`text/libsvm`; every round prints the container's metric line
+hyperparameters arrive as strings in `input/config/hyperparameters.json` (SageMaker's
+documented list, see `xgboost_hyperparameters`); the `train` and optional `validation`
+channels hold `text/csv` (label first, then the weight with `csv_weights=1`, no header)
+or `text/libsvm`; every round prints the container's metric line
 (`[3]#011train-merror:0.02#011validation-merror:0.04`); the model is saved as
-`model/xgboost-model`. A problem is reported on stderr and in `output/failure`, as
-SageMaker's containers do, with exit status 1.
-"""
+`model/xgboost-model`, up to its best round when `early_stopping_rounds` stopped it. A
+problem is reported on stderr and in `output/failure`, as SageMaker's containers do, with
+exit status 1."""
 
 from __future__ import annotations
 
@@ -17,109 +18,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# Hyperparameters the algorithm takes, with how to read their string values.
-INTEGERS = {
-    "num_round",
-    "max_depth",
-    "num_class",
-    "min_child_weight",
-    "max_delta_step",
-    "early_stopping_rounds",
-    "seed",
-    "max_bin",
-    "max_leaves",
-    "num_parallel_tree",
-    "nthread",
-    "verbosity",
-}
-FLOATS = {
-    "eta",
-    "gamma",
-    "subsample",
-    "colsample_bytree",
-    "colsample_bylevel",
-    "colsample_bynode",
-    "lambda",
-    "alpha",
-    "scale_pos_weight",
-    "base_score",
-    "tweedie_variance_power",
-    "max_cat_to_onehot",
-    "sketch_eps",
-}
-STRINGS = {
-    "objective",
-    "eval_metric",
-    "booster",
-    "tree_method",
-    "grow_policy",
-    "sample_type",
-    "normalize_type",
-    "process_type",
-    "updater",
-    "csv_weights",
-    "interaction_constraints",
-    "monotone_constraints",
-    "_kfold",
-    "_tuning_objective_metric",
-}
+from airlock.algorithms.xgboost_hyperparameters import AlgorithmError, parse_hyperparameters
+
+__all__ = [
+    "AlgorithmError",
+    "load_channel",
+    "main",
+    "metric_line",
+    "parse_hyperparameters",
+    "train",
+]
+
 # The metric the container reports when eval_metric is not given.
 DEFAULT_METRICS = {"multi": "merror", "binary": "error", "reg": "rmse", "rank": "map"}
-# Passed by SageMaker's SDK and tools; not the algorithm's business.
-IGNORED_PREFIXES = ("sagemaker_", "_")
-
-
-class AlgorithmError(Exception):
-    """Input the algorithm refuses; the message is the job's FailureReason."""
-
-
-def parse_hyperparameters(raw: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """XGBoost parameters and the number of rounds, from SageMaker's string values."""
-    if "num_round" not in raw:
-        raise AlgorithmError(
-            "Hyperparameter num_round is required (the number of boosting rounds)."
-        )
-    params: dict[str, Any] = {}
-    for name, value in raw.items():
-        text = str(value).strip().strip('"')
-        if name in INTEGERS:
-            try:
-                params[name] = int(float(text))
-            except ValueError as error:
-                raise AlgorithmError(
-                    f"Hyperparameter {name}={value!r} is not an integer."
-                ) from error
-        elif name in FLOATS:
-            try:
-                params[name] = float(text)
-            except ValueError as error:
-                raise AlgorithmError(f"Hyperparameter {name}={value!r} is not a number.") from error
-        elif name in STRINGS:
-            params[name] = text
-        elif name.startswith(IGNORED_PREFIXES):
-            continue
-        else:
-            known = sorted(INTEGERS | FLOATS | STRINGS - {"_kfold", "_tuning_objective_metric"})
-            raise AlgorithmError(
-                f"Hyperparameter {name} is not a parameter of the XGBoost algorithm. "
-                f"Known: {', '.join(known)}."
-            )
-    rounds = params.pop("num_round")
-    if rounds < 1:
-        raise AlgorithmError("Hyperparameter num_round must be at least 1.")
-    if str(params.get("objective", "")).startswith("multi:") and "num_class" not in params:
-        raise AlgorithmError(
-            f"Hyperparameter num_class is required for objective {params['objective']}."
-        )
-    return params, rounds
 
 
 def _files(channel: Path) -> list[Path]:
     return sorted(p for p in channel.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def load_channel(channel: Path, content_type: str) -> Any:
-    """A DMatrix of every file in a channel folder."""
+def load_channel(channel: Path, content_type: str, csv_weights: bool = False) -> Any:
+    """A DMatrix of every file in a channel folder (CSV: label, then weight if `csv_weights`)."""
     import numpy as np
     import xgboost as xgb
 
@@ -147,7 +66,14 @@ def load_channel(channel: Path, content_type: str) -> Any:
             ) from error
         rows.append(data)
     table = np.vstack(rows)
-    return xgb.DMatrix(table[:, 1:], label=table[:, 0])
+    if not csv_weights:
+        return xgb.DMatrix(table[:, 1:], label=table[:, 0])
+    if table.shape[1] < 3:
+        raise AlgorithmError(
+            f"Channel {channel.name}: with csv_weights=1 a row holds the label, the weight and "
+            f"at least one feature; the data has {table.shape[1]} columns."
+        )
+    return xgb.DMatrix(table[:, 2:], label=table[:, 0], weight=table[:, 1])
 
 
 def train(ml: Path) -> None:
@@ -156,7 +82,7 @@ def train(ml: Path) -> None:
 
     config = ml / "input" / "config"
     raw = json.loads((config / "hyperparameters.json").read_text() or "{}")
-    params, rounds = parse_hyperparameters(raw)
+    training = parse_hyperparameters(raw)
     data_config = json.loads((config / "inputdataconfig.json").read_text() or "{}")
     if "train" not in data_config:
         raise AlgorithmError("The XGBoost algorithm needs a channel named train.")
@@ -164,7 +90,9 @@ def train(ml: Path) -> None:
     for name in ("train", "validation"):
         if name in data_config:
             content_type = data_config[name].get("ContentType", "text/csv")
-            matrices.append((load_channel(ml / "input" / "data" / name, content_type), name))
+            folder = ml / "input" / "data" / name
+            matrices.append((load_channel(folder, content_type, training.csv_weights), name))
+    params = dict(training.params)
     params.setdefault("verbosity", 0)
     objective = str(params.get("objective", "reg:squarederror"))
     if "eval_metric" not in params:  # the container's defaults, by kind of objective
@@ -172,12 +100,19 @@ def train(ml: Path) -> None:
     booster = xgb.train(
         params,
         matrices[0][0],
-        num_boost_round=rounds,
+        num_boost_round=training.rounds,
         evals=matrices,
+        early_stopping_rounds=training.early_stopping_rounds,
+        verbose_eval=False,  # the callback prints the rounds, the container's way
         callbacks=[_metric_lines()],
     )
+    # SageMaker hosts the best model: the rounds after the best one are left out (a linear
+    # model is one set of weights, which XGBoost cannot cut back to a round).
+    if training.early_stopping_rounds and params.get("booster") != "gblinear":
+        booster = booster[: booster.best_iteration + 1]
     (ml / "model").mkdir(parents=True, exist_ok=True)
-    booster.save_model(str(ml / "model" / "xgboost-model"))
+    # The bytes save_model writes by default, without its warning that it chose them.
+    (ml / "model" / "xgboost-model").write_bytes(booster.save_raw(raw_format="ubj"))
 
 
 def metric_line(epoch: int, evals_log: dict[str, Any]) -> str:

@@ -183,6 +183,37 @@ def test_builtin_xgboost_trains_for_real(setup: dict[str, Any], server: LiveServ
     assert [j["TrainingJobName"] for j in listed] == ["iris-1"]
 
 
+def test_hyperparameters_of_older_containers_train_quietly(
+    setup: dict[str, Any], server: LiveServer
+) -> None:
+    """What AWS's notebooks for 1.0-1 pass (`silent=0`, DART's dropouts, `lambda_bias`)
+    trains, and XGBoost, printing its warnings at verbosity 1, has none to print."""
+    sm = setup["sm"]
+    notebook = {
+        "objective": "multi:softmax",
+        "num_class": "3",
+        "num_round": "10",
+        "silent": "0",
+        "booster": "dart",
+        "rate_drop": "0.1",
+        "one_drop": "1",
+        "skip_drop": "0.5",
+        "lambda_bias": "0.1",
+    }
+    sm.create_training_job(**job_request("dart-1", setup["role"], HyperParameters=notebook))
+    job = finished(sm, "dart-1")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    assert metrics["validation:merror"] < 0.1
+    events = server.client("logs").filter_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="dart-1/"
+    )["events"]
+    lines = [e["message"] for e in events]
+    assert any(line.startswith("[9]#011train-merror:") for line in lines), lines
+    noise = [line for line in lines if any(w in line for w in ("WARNING", "not used", "eprecat"))]
+    assert noise == []
+
+
 def test_failures_name_their_reason(setup: dict[str, Any]) -> None:
     sm, role = setup["sm"], setup["role"]
     denied = job_request("denied", role)
