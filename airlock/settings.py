@@ -48,8 +48,11 @@ class Settings:
 
     @property
     def endpoint_url(self) -> str:
-        """The URL clients use to reach this instance."""
-        host = "localhost" if self.host in ("0.0.0.0", "::") else self.host
+        """The URL clients use to reach this instance (every place that names it asks here)."""
+        # A wildcard address is where a server listens, not one a client can reach.
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:  # an IPv6 literal goes in brackets in a URL
+            host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
     def with_overrides(self, **overrides: object) -> Settings:

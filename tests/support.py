@@ -24,6 +24,7 @@ import uvicorn
 from botocore.config import Config
 from sqlalchemy.engine import make_url
 
+from airlock.cli.address import read_record, record_path
 from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
 from airlock.platform.clock import Clock
@@ -206,7 +207,10 @@ def file_sha256(path: Path) -> str:
 
 @contextmanager
 def server_process(state: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`airlock server` as a process of its own (for crash tests and fair benchmarks)."""
+    """`airlock server` as a process of its own (for crash tests and fair benchmarks).
+
+    With port 0 the server picks one; its address is known from the record it writes.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRLOCK_"))}
     binary = Path(sys.executable).parent / "airlock"
     process = subprocess.Popen(
@@ -216,10 +220,21 @@ def server_process(state: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         stderr=subprocess.DEVNULL,
     )
 
+    def url() -> str | None:
+        if port:
+            return f"http://127.0.0.1:{port}/"
+        try:
+            record = read_record(record_path(state))
+        except (OSError, ValueError):
+            return None
+        return record.url if record.pid == process.pid else None
+
     def ready() -> bool:
         assert process.poll() is None, "the server process exited"
+        if (address := url()) is None:
+            return False
         try:  # an answer from Airlock itself (a bare connect can reach a self-connected socket)
-            answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            answer = httpx.get(address, timeout=1)
         except httpx.HTTPError:
             return False
         return "x-amzn-requestid" in answer.headers

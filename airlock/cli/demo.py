@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,11 +25,14 @@ import uvicorn
 from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
+from starlette.applications import Starlette
 
 from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
 from airlock.platform.polling import wait_until
 from airlock.settings import Settings
+
+from .address import recorded
 
 IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"
 TRUST_SAGEMAKER = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
@@ -363,15 +368,24 @@ class Demo:
         return f"accuracy {accuracy:.3f} on {len(rows)} held-out rows; first: {sample}"
 
 
-def run_demo(settings: Settings, console: Console, keep: bool) -> int:
-    """Start a server on the settings, run the steps, print the summary; 0 if all passed."""
+def run_demo(settings: Settings, sock: socket.socket, console: Console, keep: bool) -> int:
+    """Serve the settings on the listening socket, run the steps, print the summary.
+
+    0 if all passed. The server is recorded in the state dir while it runs, so
+    `airlock env --state-dir …` finds it.
+    """
     application = create_app(settings)
+    with recorded(settings):
+        return _serve_and_run(settings, application, sock, console, keep)
+
+
+def _serve_and_run(
+    settings: Settings, application: Starlette, sock: socket.socket, console: Console, keep: bool
+) -> int:
     airlock: Airlock = application.state.airlock
-    config = uvicorn.Config(
-        application, host=settings.host, port=settings.port, log_level="warning"
-    )
+    config = uvicorn.Config(application, log_level="warning")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait(lambda: server.started, "the server to start", timeout=60)
     with airlock.platform.db.read() as session:
@@ -421,7 +435,7 @@ def run_demo(settings: Settings, console: Console, keep: bool) -> int:
     if keep and not failed:
         console.print(
             f"The server keeps running on {settings.endpoint_url}. In another shell:\n"
-            f'  eval "$(airlock env --state-dir {settings.state_dir} --port {settings.port})"\n'
+            f'  eval "$(airlock env --state-dir {shlex.quote(str(settings.state_dir))})"\n'
             "  aws sagemaker list-model-packages --model-package-group-name iris-models\n"
             "  aws organizations list-accounts\n"
             "Ctrl-C stops it."

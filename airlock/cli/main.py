@@ -20,8 +20,9 @@ from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
 from airlock.identity.profiles import aws_dir, load_profiles, profile_name, refresh_profiles
 from airlock.services import SERVICES
-from airlock.settings import DEFAULT_PORT
+from airlock.settings import Settings
 
+from .address import listen, recorded
 from .coverage import coverage
 from .deadletters import DeadLetterError, failed_deliveries
 from .demo import run_demo
@@ -36,7 +37,10 @@ from .options import (
     Port,
     Profile,
     Region,
+    ServerHost,
+    ServerPort,
     StateDir,
+    client_settings,
     make_settings,
 )
 
@@ -64,7 +68,8 @@ def show_table(
     state_dir: Path | None, database_url: str | None, build: Callable[[Airlock], Table]
 ) -> None:
     """Print the table `build` makes of the state dir, or its error (exit status 1)."""
-    instance = Airlock(make_settings(state_dir, database_url=database_url))
+    settings, _ = client_settings(state_dir, database_url=database_url)
+    instance = Airlock(settings)
     try:
         table = build(instance)
     except (HistoryError, DeadLetterError, MetricsError) as error:
@@ -73,6 +78,15 @@ def show_table(
     finally:
         instance.stop()
     console().print(table)
+
+
+def listening(settings: Settings) -> tuple[socket.socket, Settings]:
+    """A socket listening where the settings say, and the settings naming its port (exit 1)."""
+    try:
+        return listen(settings)
+    except OSError as error:
+        typer.echo(f"Cannot listen on {settings.host}:{settings.port}: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 @app.command()
@@ -91,22 +105,15 @@ def server(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:
-        sock = socket.create_server((settings.host, settings.port))
-        # Accepted connections inherit this: responses go out at once instead of
-        # waiting on the client's delayed ACK (a 40 ms stall per request).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError as error:
-        typer.echo(f"Cannot listen on {settings.host}:{settings.port}: {error}", err=True)
-        raise typer.Exit(1) from error
+    # Bound before the instance is made, so the AWS config file it writes names
+    # the port that was got (a real one for --port 0).
+    sock, settings = listening(settings)
     application = create_app(settings)
     typer.echo(
         f"Airlock {__version__} serving {settings.endpoint_url} "
         f"(state dir {settings.state_dir.resolve()})"
     )
     hint = f"airlock env --state-dir {shlex.quote(str(settings.state_dir))}"
-    if settings.port != DEFAULT_PORT:
-        hint += f" --port {settings.port}"
     typer.echo(f'In another shell: eval "$({hint})"')
     # What start-up loaded (service models, the schema) lives as long as the process:
     # kept out of the collector's way, a full collection no longer walks it (a pause
@@ -116,7 +123,8 @@ def server(
     config = uvicorn.Config(application, log_level="warning", access_log=False, lifespan="on")
     # uvicorn installs SIGINT/SIGTERM handlers that finish in-flight requests,
     # then run the lifespan shutdown (controllers stop, database closes).
-    uvicorn.Server(config).run(sockets=[sock])
+    with recorded(settings):
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()
@@ -125,13 +133,19 @@ def env(
         str | None, typer.Option("--profile", help="Profile (account) to use; default: default")
     ] = None,
     state_dir: StateDir = None,
-    host: Host = None,
-    port: Port = None,
+    host: ServerHost = None,
+    port: ServerPort = None,
     database_url: DatabaseUrl = None,
     region: Region = None,
 ) -> None:
-    """Print `export` lines that point boto3 and the aws CLI at Airlock: eval "$(airlock env)"."""
-    settings = make_settings(state_dir, host, port, database_url, region)
+    """Print `export` lines that point boto3 and the aws CLI at Airlock: eval "$(airlock env)".
+
+    The endpoint is the running server's (recorded in the state dir) unless --host or
+    --port name another; warnings go to stderr, so stdout stays export lines.
+    """
+    settings, warning = client_settings(state_dir, host, port, database_url, region)
+    if warning:
+        typer.echo(warning, err=True)
     instance = Airlock(settings)
     names = ["default"] + [p.name for p in load_profiles(instance.platform.db)]
     instance.stop()
@@ -154,7 +168,7 @@ def env(
 @accounts_app.command("list")
 def accounts_list(state_dir: StateDir = None, database_url: DatabaseUrl = None) -> None:
     """List every account with its profile name."""
-    settings = make_settings(state_dir, database_url=database_url)
+    settings, _ = client_settings(state_dir, database_url=database_url)
     instance = Airlock(settings)
     table = Table("Account id", "Name", "Email", "Profile", "Status")
     with instance.platform.db.read() as session:
@@ -181,7 +195,7 @@ def accounts_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a standalone account (outside any organization) with root credentials."""
-    settings = make_settings(state_dir, database_url=database_url)
+    settings, _ = client_settings(state_dir, database_url=database_url)
     instance = Airlock(settings)
     address = email or f"{profile_name(name)}@airlock.local"
     with instance.platform.db.write() as session:
@@ -213,7 +227,7 @@ def explain_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Show the IAM decision for a profile, an action and a resource, and why."""
-    settings = make_settings(state_dir, database_url=database_url)
+    settings, _ = client_settings(state_dir, database_url=database_url)
     instance = Airlock(settings)
     keys: dict[str, list[str]] = {}
     for item in context or []:
@@ -294,9 +308,9 @@ def demo(
             err=True,
         )
         raise typer.Exit(2)
-    settings = make_settings(state_dir, port=port)
+    sock, settings = listening(make_settings(state_dir, port=port))
     logging.basicConfig(level=logging.WARNING)
-    raise typer.Exit(run_demo(settings, console(), keep))
+    raise typer.Exit(run_demo(settings, sock, console(), keep))
 
 
 @app.command()

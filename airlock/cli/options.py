@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from airlock.settings import Settings, settings_from_env
+
+from .address import recorded_settings
 
 StateDir = Annotated[
     Path | None,
@@ -21,7 +24,26 @@ Profile = Annotated[
 ]
 Host = Annotated[str | None, typer.Option("--host", help="Address to serve on [env: AIRLOCK_HOST]")]
 Port = Annotated[
-    int | None, typer.Option("--port", help="Port to serve on [env: AIRLOCK_PORT; default 4716]")
+    int | None,
+    typer.Option(
+        "--port", help="Port to serve on, 0 for any free one [env: AIRLOCK_PORT; default 4716]"
+    ),
+]
+ServerHost = Annotated[
+    str | None,
+    typer.Option(
+        "--host",
+        help="The server's address [env: AIRLOCK_HOST; default the one the running server "
+        "recorded in the state dir, else 127.0.0.1]",
+    ),
+]
+ServerPort = Annotated[
+    int | None,
+    typer.Option(
+        "--port",
+        help="The server's port [env: AIRLOCK_PORT; default the one the running server "
+        "recorded in the state dir, else 4716]",
+    ),
 ]
 DatabaseUrl = Annotated[
     str | None,
@@ -72,3 +94,23 @@ def make_settings(
         blob_url=blob_url,
         images=images,
     )
+
+
+def client_settings(
+    state_dir: Path | None,
+    host: str | None = None,
+    port: int | None = None,
+    database_url: str | None = None,
+    region: str | None = None,
+) -> tuple[Settings, str | None]:
+    """Settings for a command that names the server's address (or writes it to the AWS config).
+
+    The address is the flags', then `AIRLOCK_HOST`/`AIRLOCK_PORT`'s, then the one the
+    state dir's running server recorded, then the default; the second value is a
+    warning when no running server is recorded (and the defaults are used).
+    """
+    settings = make_settings(state_dir, host, port, database_url, region)
+    named = host is not None or port is not None
+    if named or os.environ.get("AIRLOCK_HOST") or os.environ.get("AIRLOCK_PORT"):
+        return settings, None
+    return recorded_settings(settings)

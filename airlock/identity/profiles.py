@@ -88,8 +88,8 @@ def write_profiles(settings: Settings, profiles: Sequence[Profile]) -> Path:
     ours = {name for name, _ in entries}
     config += _foreign(directory / "config", {"default", *(f"profile {n}" for n in ours)})
     credentials += _foreign(directory / "credentials", ours)
-    _write_private(directory / "config", "\n".join(config))
-    _write_private(directory / "credentials", "\n".join(credentials))
+    write_private(directory / "config", "\n".join(config))
+    write_private(directory / "credentials", "\n".join(credentials))
     return directory
 
 
@@ -117,8 +117,8 @@ def refresh_profiles(settings: Settings, database: Database) -> None:
     write_profiles(settings, load_profiles(database))
 
 
-def _write_private(path: Path, text: str) -> None:
-    # Write then rename, so a reader never sees half a file.
+def write_private(path: Path, text: str) -> None:
+    """Replace a file with text only its owner can read; a reader never sees half of it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, 0o600)

@@ -46,8 +46,9 @@ def test_env_prints_exports_and_files_are_private(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["env", "--state-dir", str(state), "--profile", "management"])
     assert result.exit_code == 0, result.output
     lines = dict(
-        line.removeprefix("export ").split("=", 1) for line in result.output.strip().splitlines()
+        line.removeprefix("export ").split("=", 1) for line in result.stdout.strip().splitlines()
     )
+    assert result.stderr.startswith("warning: no server is recorded in ")
     assert lines["AWS_PROFILE"] == "management"
     assert lines["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4716"
     credentials = Path(lines["AWS_SHARED_CREDENTIALS_FILE"])
