@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError, ValidationError
 from airlock.platform.tasks import StepResult, Task
+
+if TYPE_CHECKING:
+    from airlock.core.resources import ResourceType
 
 S = TypeVar("S")
 Params = dict[str, Any]
@@ -153,6 +156,15 @@ class ServiceApi(Generic[S]):
     # A background worker (start/stop/wake) the server runs while it serves, woken
     # after every commit that set WAKE_WORKERS in the session's info.
     worker: Callable[[Any], Worker] | None = None
+    # The CloudFormation resource types this service provides, by type name.
+    resource_types: dict[str, ResourceType] = field(default_factory=dict)
+
+    def resource_type(self, provider: ResourceType) -> ResourceType:
+        """Register a CloudFormation resource type of this service."""
+        if provider.type_name in self.resource_types:
+            raise ValueError(f"resource type {provider.type_name} registered twice")
+        self.resource_types[provider.type_name] = provider
+        return provider
 
     def operation(
         self,
