@@ -1,6 +1,7 @@
 """Every table of every service, gathered for migrations."""
 
 from airlock.audit import models as audit_models
+from airlock.cloudformation import models as cloudformation_models
 from airlock.events import models as events_models
 from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
@@ -19,6 +20,7 @@ metadata = Base.metadata
 
 __all__ = [
     "audit_models",
+    "cloudformation_models",
     "events_models",
     "hosting_models",
     "iam_models",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airlock.audit import api as cloudtrail_api
+from airlock.cloudformation import api as cloudformation_api
 from airlock.core.api import ServiceApi
 from airlock.events import api as events_api
 from airlock.iam import api as iam_api
@@ -25,6 +26,7 @@ SERVICES: list[ServiceApi[Any]] = [
     events_api,
     sagemaker_api,
     sagemaker_runtime_api,
+    cloudformation_api,
 ]
 
 __all__ = ["SERVICES"]

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.table import Table
 
@@ -43,6 +44,7 @@ from .options import (
     client_settings,
     make_settings,
 )
+from .stacks import cloudformation_client, succeeded, watch
 
 app = typer.Typer(
     help="Airlock: multi-account ML model deployment on your machine, over the AWS APIs.",
@@ -57,6 +59,8 @@ events_app = typer.Typer(help="EventBridge deliveries.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 endpoints_app = typer.Typer(help="SageMaker endpoints.", no_args_is_help=True)
 app.add_typer(endpoints_app, name="endpoints")
+stacks_app = typer.Typer(help="CloudFormation stacks.", no_args_is_help=True)
+app.add_typer(stacks_app, name="stacks")
 
 
 def console() -> Console:
@@ -287,6 +291,31 @@ def events_failed(
     show_table(
         state_dir, database_url, lambda instance: failed_deliveries(instance, profile, limit)
     )
+
+
+@stacks_app.command("watch")
+def stacks_watch(
+    stack: Annotated[str, typer.Argument(help="Stack name or id")],
+    profile: Profile = "default",
+    state_dir: StateDir = None,
+    host: ServerHost = None,
+    port: ServerPort = None,
+) -> None:
+    """A stack's operation, live: its resources with status, reason and duration.
+
+    Ends when the operation does; exit status 1 if it failed or rolled back.
+    """
+    settings, warning = client_settings(state_dir, host, port)
+    if warning:
+        typer.echo(warning, err=True)
+    client = cloudformation_client(settings, profile)
+    try:
+        status = watch(client, stack, console())
+    except ClientError as error:
+        typer.echo(error.response["Error"].get("Message", str(error)), err=True)
+        raise typer.Exit(1) from error
+    if not succeeded(status):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -8,8 +8,8 @@ for a request. Nothing acts around it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -17,9 +17,15 @@ from airlock.core.api import Output, Params
 from airlock.core.context import Principal, RequestContext
 from airlock.platform import ids
 
+if TYPE_CHECKING:
+    from airlock.core.resources import ResourceType
+
 
 class CallPath(Protocol):
     """What the gateway installs as `platform.calls`."""
+
+    # Every service's CloudFormation resource types, by type name.
+    resource_types: Mapping[str, ResourceType]
 
     def call(
         self,
@@ -72,3 +78,11 @@ def call(
     if calls is None:
         raise RuntimeError("no call path installed: build the platform with the gateway")
     return calls.call(ctx, service, operation, params, within=within)
+
+
+def resource_types(platform: Any) -> Mapping[str, ResourceType]:
+    """The CloudFormation resource types the implemented services provide, by type name."""
+    calls: CallPath | None = platform.calls
+    if calls is None:
+        raise RuntimeError("no call path installed: build the platform with the gateway")
+    return calls.resource_types

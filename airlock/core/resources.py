@@ -57,6 +57,8 @@ class ProviderContext:
         # Stack tags, passed on to every resource that takes tags.
         self.tags = dict(tags or {})
         self._on_created = on_created
+        # The call in progress or last made, for a failure's reason.
+        self.last_call = ("", "")
 
     @property
     def account_id(self) -> str:
@@ -89,6 +91,7 @@ class ProviderContext:
                 if hook is not None:
                     hook(session, creates(output))
 
+        self.last_call = (service, operation)
         return call(self.platform, self.ctx, service, operation, params, within=within)
 
     def physical_name(self, max_length: int = 255, *, lower: bool = False) -> str:

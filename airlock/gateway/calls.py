@@ -21,6 +21,7 @@ from airlock.audit import record
 from airlock.core.api import OperationSpec, Output, Params, Resource
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError, ValidationError
+from airlock.core.resources import ResourceType
 from airlock.iam.authorizer import request_keys
 from airlock.iam.enforce import authorize
 from airlock.platform import Platform
@@ -81,6 +82,9 @@ class CallPath:
     def __init__(self, platform: Platform, directory: ServiceDirectory) -> None:
         self.platform = platform
         self.directory = directory
+        self.resource_types: dict[str, ResourceType] = {}
+        for route in directory.routes.values():
+            self.resource_types.update(route.api.resource_types)
 
     def call(
         self,

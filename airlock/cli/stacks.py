@@ -1,0 +1,117 @@
+"""`airlock stacks watch`: a stack's operation, live, as a tree of its resources.
+
+It is a client of the API like any other: it signs as the profile's principal with
+the state dir's AWS config, so it shows what that principal may see.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import botocore.session
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+from rich.tree import Tree
+
+from airlock.identity.profiles import aws_dir
+from airlock.settings import Settings
+
+COLOURS = {
+    "COMPLETE": "green",
+    "IN_PROGRESS": "yellow",
+    "FAILED": "red",
+    "SKIPPED": "cyan",
+}
+
+
+def cloudformation_client(settings: Settings, profile: str) -> Any:
+    """A botocore CloudFormation client for a profile of the state dir's AWS config."""
+    session = botocore.session.Session(profile=profile)
+    folder = aws_dir(settings)
+    session.set_config_variable("config_file", str(folder / "config"))
+    session.set_config_variable("credentials_file", str(folder / "credentials"))
+    return session.create_client(
+        "cloudformation", endpoint_url=settings.endpoint_url, region_name=settings.region
+    )
+
+
+def colour(status: str) -> str:
+    """The colour a status shows in: rollbacks and failures red, work yellow, done green."""
+    if "ROLLBACK" in status or "FAILED" in status:
+        return "red" if not status.endswith("IN_PROGRESS") else "magenta"
+    for suffix, name in COLOURS.items():
+        if status.endswith(suffix):
+            return name
+    return "white"
+
+
+def _seconds(start: datetime, end: datetime) -> str:
+    return f"{(end - start).total_seconds():.1f}s"
+
+
+def stack_tree(client: Any, name: str) -> tuple[Tree, str]:
+    """The tree of a stack's operation (its resources with status, reason, duration) and status."""
+    stack = client.describe_stacks(StackName=name)["Stacks"][0]
+    events = client.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
+    events.reverse()  # oldest first
+    starts = [
+        i
+        for i, e in enumerate(events)
+        if e["LogicalResourceId"] == stack["StackName"]
+        and e["ResourceStatus"].endswith("_IN_PROGRESS")
+        and "CLEANUP" not in e["ResourceStatus"]
+        and "ROLLBACK" not in e["ResourceStatus"]
+    ]
+    current = events[starts[-1] if starts else 0 :]
+    status = stack["StackStatus"]
+    head = Text(f"{stack['StackName']}  ")
+    head.append(status, style=f"bold {colour(status)}")
+    if stack.get("StackStatusReason"):
+        head.append(f"  {stack['StackStatusReason']}", style="dim")
+    tree = Tree(head)
+    seen: dict[str, dict[str, Any]] = {}
+    first: dict[str, datetime] = {}
+    for event in current:
+        logical = event["LogicalResourceId"]
+        if logical == stack["StackName"]:
+            continue
+        seen[logical] = event
+        first.setdefault(logical, event["Timestamp"])
+    for logical, event in seen.items():
+        line = Text(f"{logical}  ", style="bold")
+        line.append(f"{event['ResourceType']}  ", style="dim")
+        line.append(event["ResourceStatus"], style=colour(event["ResourceStatus"]))
+        line.append(f"  {_seconds(first[logical], event['Timestamp'])}", style="dim")
+        if event.get("ResourceStatusReason"):
+            line.append(f"\n{event['ResourceStatusReason']}", style="italic")
+        tree.add(line)
+    return tree, status
+
+
+def watch(
+    client: Any,
+    name: str,
+    console: Console,
+    *,
+    interval: float = 0.5,
+    stop: threading.Event | None = None,
+    render: Callable[[Any, str], tuple[Tree, str]] = stack_tree,
+) -> str:
+    """Show the stack's operation until it is over; its final status."""
+    stop = stop or threading.Event()
+    tree, status = render(client, name)
+    with Live(tree, console=console, refresh_per_second=4, transient=False) as live:
+        while status.endswith("_IN_PROGRESS") and not stop.is_set():
+            stop.wait(interval)
+            tree, status = render(client, name)
+            live.update(tree)
+    return status
+
+
+def succeeded(status: str) -> bool:
+    """Whether an operation that ended so did what was asked."""
+    return status.endswith("_COMPLETE") and "ROLLBACK" not in status

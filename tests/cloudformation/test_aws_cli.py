@@ -1,0 +1,117 @@
+"""`aws cloudformation deploy`, `package` and `wait` against a live server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import LiveServer
+
+BIN = Path(sys.executable).parent
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Description: Build logs for a project
+Parameters:
+  Retention:
+    Type: Number
+    Default: 7
+    AllowedValues: [1, 7, 14]
+Resources:
+  Builds:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub "${AWS::StackName}-builds"
+      RetentionInDays: !Ref Retention
+Outputs:
+  GroupArn:
+    Value: !GetAtt Builds.Arn
+"""
+
+
+def aws(server: LiveServer, home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the aws CLI with the first account's root keys."""
+    access_key, secret = server.root_keys(server.first_account_id())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        PATH=f"{BIN}:{env['PATH']}",
+        HOME=str(home),
+        AWS_ENDPOINT_URL=server.url,
+        AWS_ACCESS_KEY_ID=access_key,
+        AWS_SECRET_ACCESS_KEY=secret,
+        AWS_DEFAULT_REGION=server.settings.region,
+    )
+    result = subprocess.run(
+        ["aws", *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if ok:
+        assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}{result.stdout}"
+    return result
+
+
+def retention(server: LiveServer, name: str) -> int | None:
+    [group] = server.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    value = group.get("retentionInDays")
+    return int(value) if value is not None else None
+
+
+def test_deploy_package_and_wait(server: LiveServer, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    path = tmp_path / "logs.yaml"
+    path.write_text(TEMPLATE)
+    deploy = ["cloudformation", "deploy", "--template-file", str(path), "--stack-name", "proj"]
+    out = aws(server, home, *deploy).stdout
+    assert "Successfully created/updated stack - proj" in out
+    assert retention(server, "proj-builds") == 7
+    # Nothing to change: the empty change set is not a failure when asked not to be.
+    out = aws(server, home, *deploy, "--no-fail-on-empty-changeset").stdout
+    assert "No changes to deploy. Stack proj is up to date" in out
+    failed = aws(server, home, *deploy, ok=False)
+    assert failed.returncode != 0
+    assert "No changes to deploy. Stack proj is up to date" in failed.stderr + failed.stdout
+    refused = aws(server, home, *deploy, "--parameter-overrides", "Retention=5", ok=False)
+    assert refused.returncode != 0
+    assert "ValidationError" in refused.stderr
+    assert retention(server, "proj-builds") == 7
+    aws(server, home, *deploy, "--parameter-overrides", "Retention=14")
+    assert retention(server, "proj-builds") == 14
+
+    # package, then deploy the packaged template through S3 (a TemplateURL).
+    aws(server, home, "s3", "mb", "s3://cfn-artifacts")
+    packaged = tmp_path / "packaged.yaml"
+    aws(
+        server,
+        home,
+        "cloudformation",
+        "package",
+        "--template-file",
+        str(path),
+        "--s3-bucket",
+        "cfn-artifacts",
+        "--output-template-file",
+        str(packaged),
+    )
+    assert "AWS::Logs::LogGroup" in packaged.read_text()
+    aws(
+        server,
+        home,
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(packaged),
+        "--stack-name",
+        "proj2",
+        "--s3-bucket",
+        "cfn-artifacts",
+        "--force-upload",
+    )
+    assert retention(server, "proj2-builds") == 7
+    listed = server.client("s3").list_objects_v2(Bucket="cfn-artifacts").get("Contents", [])
+    assert any(o["Key"].endswith(".template") for o in listed), listed
+
+    for name in ("proj", "proj2"):
+        aws(server, home, "cloudformation", "delete-stack", "--stack-name", name)
+        aws(server, home, "cloudformation", "wait", "stack-delete-complete", "--stack-name", name)
+    assert server.client("logs").describe_log_groups()["logGroups"] == []
