@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from airlock.core.calls import resource_types
 from airlock.core.errors import ServiceError
 from airlock.core.resources import ProviderContext, ResourceFailed, ResourceType
+from airlock.platform.clock import Clock
+from airlock.platform.db import Database
 from airlock.platform.loop import BackgroundLoop
 
 from .models import Stack, StackExport, StackResource
@@ -85,8 +87,8 @@ class StackRun:
 
     def __init__(self, platform: Any, stack_pk: int) -> None:
         self.platform = platform
-        self.db = platform.db
-        self.clock = platform.clock
+        self.db: Database = platform.db
+        self.clock: Clock = platform.clock
         self.stack_pk = stack_pk
         self.types: Mapping[str, ResourceType] = resource_types(platform)
 

@@ -30,7 +30,9 @@ Outputs:
 """
 
 
-def aws(server: LiveServer, home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def aws(
+    server: LiveServer, home: Path, *args: str, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run the aws CLI with the first account's root keys."""
     access_key, secret = server.root_keys(server.first_account_id())
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
