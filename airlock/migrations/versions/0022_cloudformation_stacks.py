@@ -1,7 +1,7 @@
 """cloudformation stacks
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 13:23:58.179291
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import airlock.platform.db
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
