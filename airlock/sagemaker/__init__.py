@@ -4,6 +4,7 @@ from typing import Any
 
 from airlock.platform.loop import WorkerGroup
 
+from . import resources
 from .hosting import config_operations, endpoint_operations, model_operations
 from .hosting.controller import HostingController
 from .hosting.fleet import FLEETS, Fleets
@@ -41,5 +42,6 @@ __all__ = [
     "pipeline_executions",
     "pipeline_operations",
     "processing_operations",
+    "resources",
     "training_operations",
 ]
