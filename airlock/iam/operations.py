@@ -323,20 +323,32 @@ def list_role_tags(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     return page(iam.principals.tags(role.arn), p, "Tags")
 
 
-@api.operation(
-    "iam:PutRolePermissionsBoundary",
-    condition_keys=BOUNDARY_KEY,
-    resources=named("role", "RoleName"),
-)
-def put_role_permissions_boundary(iam: Iam, ctx: RequestContext, p: Params) -> Output:
-    """Limit a role with a managed policy as its permissions boundary."""
-    role = iam.principals.role(ctx.account_id, p["RoleName"])
-    role.boundary_arn = _boundary(iam, ctx, p["PermissionsBoundary"])
-    return {}
+# -- permissions boundaries (users and roles alike) -------------------------
 
 
-@api.operation("iam:DeleteRolePermissionsBoundary", resources=named("role", "RoleName"))
-def delete_role_permissions_boundary(iam: Iam, ctx: RequestContext, p: Params) -> Output:
-    """Remove a role's permissions boundary."""
-    iam.principals.role(ctx.account_id, p["RoleName"]).boundary_arn = None
-    return {}
+def _register_boundary(owner: str, kind: str) -> None:
+    param = f"{owner}Name"
+    finder = named(kind, param)
+
+    def bounded(iam: Iam, ctx: RequestContext, p: Params) -> IamUser | IamRole:
+        if kind == "user":
+            return iam.principals.user(ctx.account_id, p[param])
+        return iam.principals.role(ctx.account_id, p[param])
+
+    def put(iam: Iam, ctx: RequestContext, p: Params) -> Output:
+        bounded(iam, ctx, p).boundary_arn = _boundary(iam, ctx, p["PermissionsBoundary"])
+        return {}
+
+    def delete(iam: Iam, ctx: RequestContext, p: Params) -> Output:
+        bounded(iam, ctx, p).boundary_arn = None
+        return {}
+
+    put.__doc__ = f"Limit a {kind} with a managed policy as its permissions boundary."
+    delete.__doc__ = f"Remove a {kind}'s permissions boundary."
+    action = f"{owner}PermissionsBoundary"
+    api.operation(f"iam:Put{action}", condition_keys=BOUNDARY_KEY, resources=finder)(put)
+    api.operation(f"iam:Delete{action}", resources=finder)(delete)
+
+
+_register_boundary("User", "user")
+_register_boundary("Role", "role")

@@ -199,3 +199,24 @@ class KeyTooLong(S3Error):
 
     code = "KeyTooLongError"
     default_message = "Your key is too long"
+
+
+class AccessDenied(S3Error):
+    """`AccessDenied` (403) that S3 itself decides, e.g. a policy Block Public Access refuses."""
+
+    code, http_status = "AccessDenied", 403
+    default_message = "Access Denied"
+
+
+class NoSuchPublicAccessBlockConfiguration(S3Error):
+    """`NoSuchPublicAccessBlockConfiguration` (404)."""
+
+    code, http_status = "NoSuchPublicAccessBlockConfiguration", 404
+    default_message = "The public access block configuration was not found"
+
+
+class OwnershipControlsNotFoundError(S3Error):
+    """`OwnershipControlsNotFoundError` (404)."""
+
+    code, http_status = "OwnershipControlsNotFoundError", 404
+    default_message = "The bucket ownership controls were not found"

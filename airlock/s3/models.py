@@ -21,6 +21,12 @@ class Bucket(Base):
     region: Mapped[str] = mapped_column(String(32))
     policy: Mapped[str | None] = mapped_column(Text, default=None)
     versioning: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The `ServerSideEncryptionConfiguration` rules; None is S3's default (SSE-S3).
+    encryption: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    # The four Block Public Access flags; None when the bucket has no configuration.
+    public_access_block: Mapped[dict[str, bool] | None] = mapped_column(JSON, default=None)
+    # `ObjectOwnership` (BucketOwnerEnforced for new buckets); None once deleted.
+    ownership: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime]
 
 

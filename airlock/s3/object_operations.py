@@ -15,7 +15,7 @@ from .conditions import check_conditions, parse_range
 from .models import Bucket, ObjectVersion
 from .objects import STORED_HEADERS, Staged, object_bytes, stage
 from .operations import _bucket_resource, api
-from .service import S3Service, bucket_arn
+from .service import S3Service, bucket_arn, effective_policy
 
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 STAGED = "@staged"  # the params key a staging step leaves its work under
@@ -32,7 +32,7 @@ def object_resource(svc: S3Service, bucket_name: str, key: str) -> Resource:
     arn = object_arn(bucket_name, key)
     if bucket is None:
         return Resource(arn)
-    return Resource(arn, bucket.account_id, policy=bucket.policy)
+    return Resource(arn, bucket.account_id, policy=effective_policy(bucket))
 
 
 def _object(svc: S3Service, ctx: RequestContext, p: Params) -> list[Resource]:

@@ -14,7 +14,7 @@ from airlock.core.errors import ServiceError, ValidationError
 
 from . import errors
 from .models import ObjectVersion, UploadPart
-from .service import S3Service, bucket_arn
+from .service import S3Service, bucket_arn, effective_policy
 
 log = logging.getLogger("airlock.s3")
 
@@ -59,7 +59,7 @@ def _bucket_resource(svc: S3Service, ctx: RequestContext, p: Params) -> list[Res
     bucket = svc.find(name)
     if bucket is None:
         return [Resource(bucket_arn(name))]
-    return [Resource(bucket_arn(name), bucket.account_id, policy=bucket.policy)]
+    return [Resource(bucket_arn(name), bucket.account_id, policy=effective_policy(bucket))]
 
 
 def _owner(ctx: RequestContext) -> Output:
@@ -81,7 +81,8 @@ def create_bucket(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
             f"The {wanted or 'unspecified'} location constraint is incompatible for the region "
             f"specific endpoint this request was sent to ({ctx.region})."
         )
-    svc.create(ctx.account_id, region, p["Bucket"])
+    ownership = p.get("ObjectOwnership") or "BucketOwnerEnforced"
+    svc.create(ctx.account_id, region, p["Bucket"], ownership)
     return {"Location": f"/{p['Bucket']}", "BucketArn": bucket_arn(p["Bucket"])}
 
 
@@ -118,9 +119,10 @@ def get_bucket_location(svc: S3Service, ctx: RequestContext, p: Params) -> Outpu
 
 @api.operation("s3:PutBucketPolicy", resources=_bucket_resource)
 def put_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
-    """Set the bucket policy."""
+    """Set the bucket policy (a public one is refused while BlockPublicPolicy is on)."""
     policy = p["Policy"]
-    svc.put_policy(p["Bucket"], policy.decode() if isinstance(policy, bytes) else policy)
+    text = policy.decode() if isinstance(policy, bytes) else policy
+    svc.put_policy(p["Bucket"], text, caller_arn=ctx.principal.arn)
     return {}
 
 

@@ -15,6 +15,7 @@ from airlock.platform.clock import Clock
 from . import errors
 from .models import Bucket, BucketTag, MultipartUpload
 from .objects import S3Objects
+from .public import is_public, restricted
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -38,6 +39,14 @@ def bucket_arn(name: str) -> str:
     return f"arn:aws:s3:::{name}"
 
 
+def effective_policy(bucket: Bucket) -> str | None:
+    """The bucket policy IAM evaluates: RestrictPublicBuckets confines its public grants."""
+    block = bucket.public_access_block or {}
+    if bucket.policy and block.get("RestrictPublicBuckets") and is_public(bucket.policy):
+        return restricted(bucket.policy, bucket.account_id)
+    return bucket.policy
+
+
 class S3Service:
     """Buckets for callers in one transaction."""
 
@@ -58,8 +67,10 @@ class S3Service:
             raise errors.NoSuchBucket(BucketName=name)
         return bucket
 
-    def create(self, account_id: str, region: str, name: str) -> Bucket:
-        """A new bucket in the shared namespace."""
+    def create(
+        self, account_id: str, region: str, name: str, ownership: str = "BucketOwnerEnforced"
+    ) -> Bucket:
+        """A new bucket in the shared namespace (ACLs disabled unless `ownership` says)."""
         check_bucket_name(name)
         existing = self.find(name)
         if existing is not None:
@@ -67,7 +78,11 @@ class S3Service:
                 raise errors.BucketAlreadyOwnedByYou(BucketName=name)
             raise errors.BucketAlreadyExists(BucketName=name)
         bucket = Bucket(
-            name=name, account_id=account_id, region=region, created_at=self.clock.now()
+            name=name,
+            account_id=account_id,
+            region=region,
+            ownership=ownership,
+            created_at=self.clock.now(),
         )
         self.session.add(bucket)
         self.session.flush()
@@ -91,8 +106,12 @@ class S3Service:
         self.session.delete(bucket)
         self.session.flush()
 
-    def put_policy(self, name: str, policy: str) -> None:
-        """Validate and set the bucket policy (its resource-based policy)."""
+    def put_policy(self, name: str, policy: str, *, caller_arn: str) -> None:
+        """Validate and set the bucket policy (its resource-based policy).
+
+        A public policy is refused while the bucket's BlockPublicPolicy is on, with the
+        AccessDenied S3 answers `caller_arn` with.
+        """
         bucket = self.bucket(name)
         try:
             parse_policy(policy, PolicyKind.RESOURCE)
@@ -100,6 +119,12 @@ class S3Service:
             raise errors.MalformedPolicy(error.message) from error
         if len(policy.encode()) > BUCKET_POLICY_LIMIT:
             raise errors.MalformedPolicy("Policy exceeds the maximum allowed document size.")
+        if (bucket.public_access_block or {}).get("BlockPublicPolicy") and is_public(policy):
+            raise errors.AccessDenied(
+                f"User: {caller_arn} is not authorized to perform: s3:PutBucketPolicy on "
+                f"resource: {bucket_arn(name)} because public policies are blocked by the "
+                "BlockPublicPolicy block public access setting."
+            )
         bucket.policy = policy
         self.session.flush()
 
