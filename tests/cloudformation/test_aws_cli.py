@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support import LiveServer
+import pytest
+
+from tests.support import LiveServer, live_server
 
 BIN = Path(sys.executable).parent
 TEMPLATE = """\
@@ -58,29 +61,37 @@ def retention(server: LiveServer, name: str) -> int | None:
     return int(value) if value is not None else None
 
 
-def test_deploy_package_and_wait(server: LiveServer, tmp_path: Path) -> None:
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """One database is enough here: the CLI's behaviour is under test (each deploy waits
+    30 s between polls, as the CLI does), the store's is in test_stacks."""
+    with live_server(tmp_path / "state") as live:
+        yield live
+
+
+def test_deploy_package_and_wait(sqlite_server: LiveServer, tmp_path: Path) -> None:
+    server = sqlite_server
     home = tmp_path / "home"
     home.mkdir()
     path = tmp_path / "logs.yaml"
     path.write_text(TEMPLATE)
-    deploy = ["cloudformation", "deploy", "--template-file", str(path), "--stack-name", "proj"]
-    out = aws(server, home, *deploy).stdout
+    deploy = ["cloudformation", "deploy", "--stack-name", "proj"]
+    out = aws(server, home, *deploy, "--template-file", str(path)).stdout
     assert "Successfully created/updated stack - proj" in out
     assert retention(server, "proj-builds") == 7
     # Nothing to change: the empty change set is not a failure when asked not to be.
-    out = aws(server, home, *deploy, "--no-fail-on-empty-changeset").stdout
+    same = [*deploy, "--template-file", str(path)]
+    out = aws(server, home, *same, "--no-fail-on-empty-changeset").stdout
     assert "No changes to deploy. Stack proj is up to date" in out
-    failed = aws(server, home, *deploy, ok=False)
+    failed = aws(server, home, *same, ok=False)
     assert failed.returncode != 0
     assert "No changes to deploy. Stack proj is up to date" in failed.stderr + failed.stdout
-    refused = aws(server, home, *deploy, "--parameter-overrides", "Retention=5", ok=False)
+    refused = aws(server, home, *same, "--parameter-overrides", "Retention=5", ok=False)
     assert refused.returncode != 0
     assert "ValidationError" in refused.stderr
     assert retention(server, "proj-builds") == 7
-    aws(server, home, *deploy, "--parameter-overrides", "Retention=14")
-    assert retention(server, "proj-builds") == 14
 
-    # package, then deploy the packaged template through S3 (a TemplateURL).
+    # package, then update the stack with the packaged template through S3 (a TemplateURL).
     aws(server, home, "s3", "mb", "s3://cfn-artifacts")
     packaged = tmp_path / "packaged.yaml"
     aws(
@@ -99,21 +110,19 @@ def test_deploy_package_and_wait(server: LiveServer, tmp_path: Path) -> None:
     aws(
         server,
         home,
-        "cloudformation",
-        "deploy",
+        *deploy,
         "--template-file",
         str(packaged),
-        "--stack-name",
-        "proj2",
         "--s3-bucket",
         "cfn-artifacts",
         "--force-upload",
+        "--parameter-overrides",
+        "Retention=14",
     )
-    assert retention(server, "proj2-builds") == 7
+    assert retention(server, "proj-builds") == 14
     listed = server.client("s3").list_objects_v2(Bucket="cfn-artifacts").get("Contents", [])
     assert any(o["Key"].endswith(".template") for o in listed), listed
 
-    for name in ("proj", "proj2"):
-        aws(server, home, "cloudformation", "delete-stack", "--stack-name", name)
-        aws(server, home, "cloudformation", "wait", "stack-delete-complete", "--stack-name", name)
+    aws(server, home, "cloudformation", "delete-stack", "--stack-name", "proj")
+    aws(server, home, "cloudformation", "wait", "stack-delete-complete", "--stack-name", "proj")
     assert server.client("logs").describe_log_groups()["logGroups"] == []
