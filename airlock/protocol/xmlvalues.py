@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -15,6 +16,17 @@ from .timestamps import format_timestamp, parse_timestamp, timestamp_format
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 # Output members that travel outside the body.
 BESIDE_BODY = ("header", "headers", "statusCode")
+# Characters XML 1.0 cannot carry, even as character references.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` with the characters XML cannot carry written as `\\uXXXX` escapes.
+
+    An error message quotes the caller's input, which may hold control characters;
+    left raw they make the whole answer unreadable to the client.
+    """
+    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def local(tag: str) -> str:

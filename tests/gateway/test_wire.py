@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.support import LiveServer
 
@@ -110,3 +112,19 @@ def test_wrong_content_type(server: LiveServer, account_id: str) -> None:
     body = error_body(response)
     assert body["__type"] == "UnknownOperationException"
     assert "Content-Type 'text/plain' is not supported" in body["message"]
+
+
+def test_control_characters_quoted_in_an_xml_error_are_escaped(
+    server: LiveServer, account_id: str
+) -> None:
+    # XML cannot carry U+0000 or ESC even as references: quoted raw, they made the
+    # whole error unreadable to botocore (ResponseParserError instead of the error).
+    iam = server.client("iam", account_id)
+    with pytest.raises(ClientError) as caught:
+        iam.get_user(UserName="bad\x00name\x1b")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"] == (
+        "1 validation error detected: Value 'bad\\u0000name\\u001b' at 'userName' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+    )
