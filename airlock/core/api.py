@@ -95,6 +95,9 @@ class OperationSpec(Generic[S]):
     # or returns None before doing anything, and the call takes the full path. The
     # gateway authorizes first, calling `resources` with no service object (None).
     fast: FastHandler | None = None
+    # Input members the operation needs though botocore's model marks them optional:
+    # AWS answers their absence as it does a required member's ("Value null at ...").
+    required: tuple[str, ...] = ()
 
     def actions(self, params: Params) -> list[str]:
         """Every action this call needs."""
@@ -143,6 +146,7 @@ class ServiceApi(Generic[S]):
         version_action: str | None = None,
         data_event: bool = False,
         fast: FastHandler | None = None,
+        required: Sequence[str] = (),
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -164,6 +168,7 @@ class ServiceApi(Generic[S]):
                 version_action=version_action,
                 data_event=data_event,
                 fast=fast,
+                required=tuple(required),
             )
             return handler
 

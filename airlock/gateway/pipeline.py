@@ -180,7 +180,7 @@ class Gateway:
         db = self.platform.db
         try:
             try:
-                event.params = parse_request(operation, request)
+                event.params = parse_request(operation, request, required=spec.required)
             except ValidationError as error:
                 if route.api.validation_error is None:
                     raise

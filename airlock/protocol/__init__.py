@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from airlock.core.errors import (
@@ -97,9 +98,16 @@ def _decompressed(request: HttpRequest) -> HttpRequest:
 
 
 def parse_request(
-    operation: Any, request: HttpRequest, *, validate_input: bool = True
+    operation: Any,
+    request: HttpRequest,
+    *,
+    validate_input: bool = True,
+    required: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The operation's input as boto3-style params; ValidationError if it breaks the shape."""
+    """The operation's input as boto3-style params; ValidationError if it breaks the shape.
+
+    `required` names members the operation needs beyond those the shape requires.
+    """
     model = operation.service_model
     protocol = protocol_of(model)
     request = _decompressed(request)
@@ -112,7 +120,7 @@ def parse_request(
         labels = found[1] if found and found[0] == operation.name else {}
         params = rest.parse(operation, request, labels, protocol)
     if validate_input:
-        problems = validate(operation.input_shape, params)
+        problems = validate(operation.input_shape, params, required)
         if problems:
             raise ValidationError(problems)
     return params
