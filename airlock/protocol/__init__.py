@@ -22,7 +22,7 @@ from airlock.core.http import HttpRequest, HttpResponse
 
 from . import query, rest
 from .errors import request_id_headers, serialize_error
-from .jsonvalues import from_json, to_json
+from .jsonvalues import from_json, read_json, to_json
 from .models import load_service_model, protocol_of
 from .validate import validate
 
@@ -71,10 +71,7 @@ def _parse_json_body(operation: Any, body: bytes) -> dict[str, Any]:
     if not body.strip():
         document: Any = {}
     else:
-        try:
-            document = json.loads(body)
-        except ValueError as error:
-            raise SerializationError(f"The request body is not valid JSON: {error}") from error
+        document = read_json(body)
     if not isinstance(document, dict):
         raise SerializationError("The request body must be a JSON object.")
     if operation.input_shape is None:

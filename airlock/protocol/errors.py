@@ -11,7 +11,7 @@ from airlock.core.http import Headers, HttpResponse
 
 from .models import protocol_of
 from .query import namespace
-from .xmlvalues import to_bytes, xml_safe
+from .xmlvalues import to_bytes
 
 
 def _message_key(model: Any, code: str) -> str:
@@ -40,9 +40,9 @@ def _describe(element: ET.Element, code: str, error: ServiceError) -> None:
     """Code, message and extra fields of an XML error."""
     ET.SubElement(element, "Code").text = code
     if error.message:
-        ET.SubElement(element, "Message").text = xml_safe(error.message)
+        ET.SubElement(element, "Message").text = error.message
     for name, value in error.fields.items():
-        ET.SubElement(element, name).text = xml_safe(_plain(value))
+        ET.SubElement(element, name).text = _plain(value)
 
 
 def serialize_error(

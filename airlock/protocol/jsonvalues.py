@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,18 @@ _JSON_TYPES = {
     "boolean": (bool,),
     "blob": (str,),
 }
+
+
+def read_json(body: bytes) -> Any:
+    """A request body's JSON document; SerializationError if it is not JSON."""
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise SerializationError(f"The request body is not valid JSON: {error}") from error
+    except RecursionError as error:  # the parser's stack, not ours: a client's fault
+        raise SerializationError(
+            "The request body is not valid JSON: it nests too deeply."
+        ) from error
 
 
 def _wrong(path: str, shape: Any, value: Any) -> SerializationError:

@@ -20,13 +20,8 @@ BESIDE_BODY = ("header", "headers", "statusCode")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def xml_safe(text: str) -> str:
-    """`text` with the characters XML cannot carry written as `\\uXXXX` escapes.
-
-    An error message quotes the caller's input, which may hold control characters;
-    left raw they make the whole answer unreadable to the client.
-    """
-    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
 
 
 def local(tag: str) -> str:
@@ -206,8 +201,14 @@ def parse_xml(body: bytes) -> ET.Element:
 
 
 def to_bytes(root: ET.Element) -> bytes:
-    """An XML document with declaration."""
-    text = ET.tostring(root, encoding="unicode")
+    """An XML document with declaration.
+
+    Characters XML cannot carry are written as `\\uXXXX`: a value may quote the
+    caller's input (an error message, an echoed marker or prefix), and left raw they
+    would make the whole answer unreadable to the client. (S3 keys holding them
+    travel exactly with `EncodingType=url`.)
+    """
+    text = _NOT_XML.sub(_escaped, ET.tostring(root, encoding="unicode"))
     # A raw carriage return would be normalized away by the reader.
     text = text.replace("\r", "&#13;")
     return b'<?xml version="1.0" encoding="UTF-8"?>' + text.encode("utf-8")

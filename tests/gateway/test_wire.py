@@ -128,3 +128,30 @@ def test_control_characters_quoted_in_an_xml_error_are_escaped(
         "1 validation error detected: Value 'bad\\u0000name\\u001b' at 'userName' failed to "
         "satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
     )
+
+
+def test_control_characters_echoed_in_an_xml_answer_are_escaped(
+    server: LiveServer, account_id: str
+) -> None:
+    # ListMultipartUploads echoes its markers: raw, a NUL made the listing unreadable
+    # (botocore took the 200 for a broken stream and reported a 500).
+    s3 = server.client("s3", account_id)
+    s3.create_bucket(Bucket="echoes")
+    listed = s3.list_multipart_uploads(Bucket="echoes", KeyMarker="a\x00b", Prefix="\x1b")
+    assert (listed["KeyMarker"], listed["Prefix"]) == ("a\\u0000b", "\\u001b")
+    assert listed.get("Uploads", []) == []
+
+
+def test_a_body_nested_too_deeply_is_a_serialization_error(
+    server: LiveServer, account_id: str
+) -> None:
+    response = signed_post(
+        server,
+        account_id,
+        target="AWSOrganizationsV20161128.ListRoots",
+        body=b"[" * 100_000 + b"]" * 100_000,
+    )
+    assert response.status_code == 400
+    body = error_body(response)
+    assert body["__type"] == "SerializationException"
+    assert body["message"] == "The request body is not valid JSON: it nests too deeply."
