@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime
 from typing import Any
 
+from airlock.core.documents import TooDeep, load_json
 from airlock.core.errors import SerializationError
 
 from .timestamps import format_timestamp, parse_timestamp, timestamp_format
@@ -25,13 +25,11 @@ _JSON_TYPES = {
 def read_json(body: bytes) -> Any:
     """A request body's JSON document; SerializationError if it is not JSON."""
     try:
-        return json.loads(body)
+        return load_json(body)
+    except TooDeep as error:
+        raise SerializationError(f"The request body is not valid JSON: {error}.") from error
     except ValueError as error:
         raise SerializationError(f"The request body is not valid JSON: {error}") from error
-    except RecursionError as error:  # the parser's stack, not ours: a client's fault
-        raise SerializationError(
-            "The request body is not valid JSON: it nests too deeply."
-        ) from error
 
 
 def _wrong(path: str, shape: Any, value: Any) -> SerializationError:

@@ -154,4 +154,4 @@ def test_a_body_nested_too_deeply_is_a_serialization_error(
     assert response.status_code == 400
     body = error_body(response)
     assert body["__type"] == "SerializationException"
-    assert body["message"] == "The request body is not valid JSON: it nests too deeply."
+    assert body["message"] == "The request body is not valid JSON: the document nests too deeply."
