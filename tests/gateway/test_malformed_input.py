@@ -27,8 +27,8 @@ from airlock.services import SERVICES
 from tests.gateway.malformed import Values, example, stand_ins, wire_path
 from tests.support import LiveServer
 
-CHUNK = 25  # operations per test, so xdist can spread the big services
-CASES_PER_OPERATION = {"sqlite": 16, "postgres": 5}
+CHUNK = 32  # operations per test, so xdist can spread the big services
+CASES_PER_OPERATION = {"sqlite": 16, "postgres": 4}
 # A client that sends what it is given, once, and names no host prefix.
 RAW = Config(
     parameter_validation=False,
