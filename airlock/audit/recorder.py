@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from airlock.core.api import Resource
 from airlock.core.context import PrincipalType, RequestContext
 from airlock.core.errors import ServiceError
+from airlock.identity import Account
 
 from .models import AuditEvent
 
@@ -99,10 +100,7 @@ def record(
     resources: Sequence[Resource],
 ) -> list[str]:
     """Store the events of one call; returns their ids."""
-    accounts = [ctx.account_id]
-    for resource in resources:
-        if resource.account_id and resource.account_id not in accounts:
-            accounts.append(resource.account_id)
+    accounts = _recipients(session, ctx, resources)
     shared = str(uuid.uuid4()) if len(accounts) > 1 else None
     named = [r for r in resources if r.arn and r.arn != "*"]
     ids: list[str] = []
@@ -153,6 +151,20 @@ def record(
         ids.append(event_id)
     session.flush()
     return ids
+
+
+def _recipients(session: Session, ctx: RequestContext, resources: Sequence[Resource]) -> list[str]:
+    """The caller's account, then each other account owning a resource the call names.
+
+    An ARN may name an account that does not exist (a typo, or a probe): it has no
+    trail to receive the event, so it gets none, and the caller's event is still written.
+    """
+    accounts = [ctx.account_id]
+    for resource in resources:
+        owner = resource.account_id
+        if owner and owner not in accounts and session.get(Account, owner) is not None:
+            accounts.append(owner)
+    return accounts
 
 
 def _resource_type(arn: str) -> str:

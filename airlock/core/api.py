@@ -122,6 +122,9 @@ class OperationSpec(Generic[S]):
     # The roles the call hands to a service, and that service's principal
     # (`sagemaker.amazonaws.com`): the caller needs `iam:PassRole` on each.
     passes_role: PassesRole | None = None
+    # Input members the operation needs though botocore's model marks them optional:
+    # AWS answers their absence as it does a required member's ("Value null at ...").
+    required: tuple[str, ...] = ()
 
     def actions(self, params: Params) -> list[str]:
         """Every action this call needs."""
@@ -180,6 +183,7 @@ class ServiceApi(Generic[S]):
         data_event: bool = False,
         fast: FastHandler | None = None,
         passes_role: PassesRole | None = None,
+        required: Sequence[str] = (),
     ) -> Callable[[Handler[S]], Handler[S]]:
         """Register a handler for the operation named after `action` (or `name`)."""
         op_name = name or action.split(":", 1)[1]
@@ -202,6 +206,7 @@ class ServiceApi(Generic[S]):
                 data_event=data_event,
                 fast=fast,
                 passes_role=passes_role,
+                required=tuple(required),
             )
             return handler
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from airlock.core.documents import load_json
 from airlock.core.errors import ServiceError
 
 T = TypeVar("T")
@@ -23,7 +24,7 @@ def decode_token(token: str) -> int | None:
     """The offset inside a token from `encode_token`, or None if it is not one."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        value = load_json(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error):
         return None
     offset = value.get("offset") if isinstance(value, dict) else None

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from airlock.core.api import Output, Params, Resource, ServiceApi, role_members
 from airlock.core.context import RequestContext
+from airlock.core.documents import load_json
 from airlock.core.paging import paginate
 from airlock.core.tags import arn_exists, arn_resource, upsert_tags
 
@@ -253,7 +254,7 @@ def test_event_pattern(svc: EventsService, ctx: RequestContext, p: Params) -> Ou
     except InvalidPattern as error:
         raise errors.InvalidEventPattern(str(error)) from error
     try:
-        event = json.loads(p["Event"])
+        event = load_json(p["Event"])
     except ValueError as error:
         raise errors.EventsValidation("Parameter Event is not valid.") from error
     required = ("id", "account", "source", "time", "region", "detail-type")
@@ -406,7 +407,7 @@ def _entry_error(entry: dict[str, Any]) -> tuple[str, str] | None:
     if str(entry["Source"]).startswith("aws."):
         return ("NotAuthorizedForSourceException", "Not authorized for the source.")
     try:
-        detail = json.loads(entry["Detail"])
+        detail = load_json(entry["Detail"])
     except ValueError:
         return ("MalformedDetail", "Detail is malformed.")
     if not isinstance(detail, dict):
@@ -447,7 +448,7 @@ def put_events(svc: EventsService, ctx: RequestContext, p: Params) -> Output:
             region=ctx.region,
             source=entry["Source"],
             detail_type=entry["DetailType"],
-            detail=json.loads(entry["Detail"]),
+            detail=load_json(entry["Detail"]),
             resources=entry.get("Resources") or [],
             time=entry.get("Time") or ctx.time,
         )

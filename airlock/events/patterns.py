@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from airlock.core.documents import load_json
+
 Value = Any  # a JSON leaf: str, int, float, bool or None
 # The array elements a leaf sits in: (array id, index) for each enclosing array whose
 # element is an object or an array. A scalar right inside an array pins no element
@@ -154,7 +156,7 @@ def compile_pattern(text: str | dict[str, Any]) -> CompiledPattern:
     """Parse and validate a pattern (JSON text or object); InvalidPattern if AWS would refuse it."""
     if isinstance(text, str):
         try:
-            document = json.loads(text)
+            document = load_json(text)
         except ValueError as error:
             raise _reason(f"Filter is not valid JSON: {error}") from error
     else:

@@ -108,7 +108,7 @@ class CallPath:
         model = route.model.operation_model(operation)
 
         def checked() -> Params:
-            problems = validate(model.input_shape, params)
+            problems = validate(model.input_shape, params, spec.required)
             if problems:
                 raise ValidationError(problems)
             return dict(params)

@@ -71,7 +71,7 @@ async def answer_from_memory(
         return None
     try:
         verify(request, info, credential.secret_access_key, now=now, s3=False)
-        params = parse_request(operation, request)
+        params = parse_request(operation, request, required=spec.required)
     except (AuthError, ServiceError):
         return None
     principal = credential.principal

@@ -136,7 +136,11 @@ class Gateway:
         ctx = self.context(request, request_id, route, principal, info)
         event = CallEvent.of(route, operation.name, spec.readonly)
         output = self.calls.execute(
-            route, spec, ctx, event, lambda: parse_request(operation, request)
+            route,
+            spec,
+            ctx,
+            event,
+            lambda: parse_request(operation, request, required=spec.required),
         )
         return serialize_response(operation, output, request_id)
 

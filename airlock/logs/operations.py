@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from airlock.core.api import Output, Params, Resource, ServiceApi
 from airlock.core.context import RequestContext
 from airlock.core.paging import decode_token, encode_token, paginate
+from airlock.core.tags import arn_resource
 
 from .models import LogGroup, LogStream
-from .service import InvalidParameter, LogsService, ms
+from .service import InvalidParameter, LogsService, ValidationException, ms
 
 
 def _factory(platform: Any, session: Session) -> LogsService:
@@ -26,10 +27,18 @@ def group_arn(ctx: RequestContext, name: str) -> str:
     return f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{name}"
 
 
+def _arn_group_name(arn: str, member: str) -> str:
+    """The log group a `log-group` ARN names; AWS's ValidationException for any other ARN."""
+    parts = arn.removesuffix(":*").split(":", 6)
+    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group" or not parts[6]:
+        raise ValidationException(f"Invalid {member}")
+    return parts[6]
+
+
 def _group_name(p: Params) -> str:
     identifier = p.get("logGroupIdentifier")
     if identifier and str(identifier).startswith("arn:"):
-        return str(identifier).split(":log-group:", 1)[1].removesuffix(":*")
+        return _arn_group_name(str(identifier), "logGroupIdentifier")
     name = p.get("logGroupName") or identifier
     if not name:
         raise InvalidParameter("Specify logGroupName or logGroupIdentifier.")
@@ -37,8 +46,8 @@ def _group_name(p: Params) -> str:
 
 
 def _group_resource(svc: LogsService, ctx: RequestContext, p: Params) -> list[Resource]:
-    if p.get("resourceArn"):
-        return [Resource(str(p["resourceArn"]).removesuffix(":*"))]
+    if p.get("resourceArn"):  # owned by the account the ARN names
+        return [arn_resource(str(p["resourceArn"]).removesuffix(":*"))]
     name = p.get("logGroupName") or p.get("logGroupIdentifier")
     if not name:
         return [Resource(f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:*")]
@@ -236,9 +245,7 @@ def filter_log_events(svc: LogsService, ctx: RequestContext, p: Params) -> Outpu
 def tag_resource(svc: LogsService, ctx: RequestContext, p: Params) -> Output:
     """Tag a log group by ARN."""
     svc.tag(
-        svc.group(
-            ctx.account_id, ctx.region, _group_name({"logGroupIdentifier": p["resourceArn"]})
-        ),
+        svc.group(ctx.account_id, ctx.region, _arn_group_name(p["resourceArn"], "resourceArn")),
         p["tags"],
     )
     return {}
@@ -247,9 +254,7 @@ def tag_resource(svc: LogsService, ctx: RequestContext, p: Params) -> Output:
 @api.operation("logs:UntagResource", resources=_group_resource)
 def untag_resource(svc: LogsService, ctx: RequestContext, p: Params) -> Output:
     """Remove tags from a log group by ARN."""
-    group = svc.group(
-        ctx.account_id, ctx.region, _group_name({"logGroupIdentifier": p["resourceArn"]})
-    )
+    group = svc.group(ctx.account_id, ctx.region, _arn_group_name(p["resourceArn"], "resourceArn"))
     svc.untag(group, p["tagKeys"])
     return {}
 
@@ -257,7 +262,5 @@ def untag_resource(svc: LogsService, ctx: RequestContext, p: Params) -> Output:
 @api.operation("logs:ListTagsForResource", resources=_group_resource)
 def list_tags_for_resource(svc: LogsService, ctx: RequestContext, p: Params) -> Output:
     """A log group's tags by ARN."""
-    group = svc.group(
-        ctx.account_id, ctx.region, _group_name({"logGroupIdentifier": p["resourceArn"]})
-    )
+    group = svc.group(ctx.account_id, ctx.region, _arn_group_name(p["resourceArn"], "resourceArn"))
     return {"tags": svc.tags(group)}

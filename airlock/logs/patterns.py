@@ -17,6 +17,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
+from airlock.core.documents import load_json
 from airlock.core.errors import ClientFault
 
 Matcher = Callable[[str], bool]
@@ -126,8 +127,8 @@ def _json_matcher(text: str) -> Matcher:
 
     def match(message: str) -> bool:
         try:
-            document = json.loads(message)
-        except ValueError:
+            document = load_json(message)
+        except ValueError:  # a line that is not JSON (or nests too deeply) matches nothing
             return False
         return any(all(check(document) for check in group) for group in alternatives)
 

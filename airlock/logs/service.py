@@ -64,6 +64,12 @@ class InvalidParameter(ClientFault):
     code = "InvalidParameterException"
 
 
+class ValidationException(ClientFault):
+    """`ValidationException` (an ARN that names no log group, as AWS words it)."""
+
+    code = "ValidationException"
+
+
 def ms(moment: datetime) -> int:
     """Milliseconds since the epoch, as Logs counts time."""
     return int(moment.timestamp() * 1000)

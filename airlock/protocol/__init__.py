@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from airlock.core.errors import (
@@ -21,7 +22,7 @@ from airlock.core.http import HttpRequest, HttpResponse
 
 from . import query, rest
 from .errors import request_id_headers, serialize_error
-from .jsonvalues import from_json, to_json
+from .jsonvalues import from_json, read_json, to_json
 from .models import load_service_model, protocol_of
 from .validate import validate
 
@@ -70,10 +71,7 @@ def _parse_json_body(operation: Any, body: bytes) -> dict[str, Any]:
     if not body.strip():
         document: Any = {}
     else:
-        try:
-            document = json.loads(body)
-        except ValueError as error:
-            raise SerializationError(f"The request body is not valid JSON: {error}") from error
+        document = read_json(body)
     if not isinstance(document, dict):
         raise SerializationError("The request body must be a JSON object.")
     if operation.input_shape is None:
@@ -97,9 +95,16 @@ def _decompressed(request: HttpRequest) -> HttpRequest:
 
 
 def parse_request(
-    operation: Any, request: HttpRequest, *, validate_input: bool = True
+    operation: Any,
+    request: HttpRequest,
+    *,
+    validate_input: bool = True,
+    required: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The operation's input as boto3-style params; ValidationError if it breaks the shape."""
+    """The operation's input as boto3-style params; ValidationError if it breaks the shape.
+
+    `required` names members the operation needs beyond those the shape requires.
+    """
     model = operation.service_model
     protocol = protocol_of(model)
     request = _decompressed(request)
@@ -112,7 +117,7 @@ def parse_request(
         labels = found[1] if found and found[0] == operation.name else {}
         params = rest.parse(operation, request, labels, protocol)
     if validate_input:
-        problems = validate(operation.input_shape, params)
+        problems = validate(operation.input_shape, params, required)
         if problems:
             raise ValidationError(problems)
     return params

@@ -7,6 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Any
 
+from airlock.core.documents import TooDeep, load_json
 from airlock.core.errors import SerializationError
 
 from .timestamps import format_timestamp, parse_timestamp, timestamp_format
@@ -19,6 +20,16 @@ _JSON_TYPES = {
     "boolean": (bool,),
     "blob": (str,),
 }
+
+
+def read_json(body: bytes) -> Any:
+    """A request body's JSON document; SerializationError if it is not JSON."""
+    try:
+        return load_json(body)
+    except TooDeep as error:
+        raise SerializationError(f"The request body is not valid JSON: {error}.") from error
+    except ValueError as error:
+        raise SerializationError(f"The request body is not valid JSON: {error}") from error
 
 
 def _wrong(path: str, shape: Any, value: Any) -> SerializationError:

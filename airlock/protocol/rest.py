@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 from airlock.core.errors import SerializationError
 from airlock.core.http import Headers, HttpRequest
 
-from .jsonvalues import from_json, to_json
+from .jsonvalues import from_json, read_json, to_json
 from .timestamps import format_timestamp, parse_timestamp, timestamp_format
 from .xmlvalues import (
     BESIDE_BODY,
@@ -245,10 +245,7 @@ def _read_body(
     shape: Any, body: bytes, protocol: str, where: str, skip_located: bool = False
 ) -> Any:
     if protocol == "rest-json":
-        try:
-            document = json.loads(body)
-        except ValueError as error:
-            raise SerializationError(f"The request body is not valid JSON: {error}") from error
+        document = read_json(body)
         if (
             shape.type_name == "structure"
             and not shape.metadata.get("document")

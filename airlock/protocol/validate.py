@@ -8,6 +8,7 @@ lowerCamelCase names with 1-based `.member` list indexes.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -116,8 +117,10 @@ class _Validator:
         text = f"{shown} at '{path}' failed to satisfy constraint: Member must {rule}"
         self.problems.append(Problem(kind, path, text))
 
-    def structure(self, shape: Any, value: dict[str, Any], prefix: str) -> None:
-        for name in shape.required_members:
+    def structure(
+        self, shape: Any, value: dict[str, Any], prefix: str, required: Sequence[str] = ()
+    ) -> None:
+        for name in [*shape.required_members, *required]:
             if value.get(name) is None:
                 self.add("required", prefix + _camel(name), None, None, "not be null")
         for name, member in shape.members.items():
@@ -196,10 +199,14 @@ class _Validator:
             )
 
 
-def validate(shape: Any, params: dict[str, Any]) -> list[Problem]:
-    """Every constraint of `shape` that `params` violates (at most MAX_PROBLEMS)."""
+def validate(shape: Any, params: dict[str, Any], required: Sequence[str] = ()) -> list[Problem]:
+    """Every constraint of `shape` that `params` violates (at most MAX_PROBLEMS).
+
+    `required` names further top-level members that must be present.
+    """
     if shape is None:
         return []
     validator = _Validator()
-    validator.structure(shape, params, "")
+    extra = [name for name in required if name not in shape.required_members]
+    validator.structure(shape, params, "", extra)
     return validator.problems

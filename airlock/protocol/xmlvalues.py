@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -15,6 +16,12 @@ from .timestamps import format_timestamp, parse_timestamp, timestamp_format
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 # Output members that travel outside the body.
 BESIDE_BODY = ("header", "headers", "statusCode")
+# Characters XML 1.0 cannot carry, even as character references.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
 
 
 def local(tag: str) -> str:
@@ -194,8 +201,14 @@ def parse_xml(body: bytes) -> ET.Element:
 
 
 def to_bytes(root: ET.Element) -> bytes:
-    """An XML document with declaration."""
-    text = ET.tostring(root, encoding="unicode")
+    """An XML document with declaration.
+
+    Characters XML cannot carry are written as `\\uXXXX`: a value may quote the
+    caller's input (an error message, an echoed marker or prefix), and left raw they
+    would make the whole answer unreadable to the client. (S3 keys holding them
+    travel exactly with `EncodingType=url`.)
+    """
+    text = _NOT_XML.sub(_escaped, ET.tostring(root, encoding="unicode"))
     # A raw carriage return would be normalized away by the reader.
     text = text.replace("\r", "&#13;")
     return b'<?xml version="1.0" encoding="UTF-8"?>' + text.encode("utf-8")

@@ -154,3 +154,43 @@ def test_time_range(server: LiveServer, account_id: str) -> None:
     with pytest.raises(ClientError) as caught:
         trail.lookup_events(StartTime=now, EndTime=now - timedelta(days=1))
     assert caught.value.response["Error"]["Code"] == "InvalidTimeRangeException"
+
+
+@pytest.mark.parametrize(
+    ("service", "arn", "call"),
+    [
+        (
+            "events",
+            "arn:aws:events:us-east-1:000000000000:rule/nobody",
+            lambda client, arn: client.list_tags_for_resource(ResourceARN=arn),
+        ),
+        (
+            "logs",
+            "arn:aws:logs:us-east-1:000000000000:log-group:nobody",
+            lambda client, arn: client.tag_resource(resourceArn=arn, tags={"k": "v"}),
+        ),
+    ],
+    ids=["events", "logs"],
+)
+def test_denial_on_a_nonexistent_account_is_recorded(
+    server_on_each_database: LiveServer, service: str, arn: str, call: Any
+) -> None:
+    # The ARN names an account nobody has: no trail can receive the event, but the
+    # caller's trail must still get the denial (writing it once broke the call with a 500).
+    server = server_on_each_database
+    account_id = server.first_account_id()
+    with pytest.raises(ClientError) as caught:
+        call(server.client(service, account_id), arn)
+    error = caught.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"].startswith(
+        f"User: arn:aws:iam::{account_id}:root is not authorized to perform: "
+    )
+    assert arn in error["Message"]
+
+    trail = server.client("cloudtrail", account_id)
+    [denied] = [e for e in events(trail, EventSource=f"{service}.amazonaws.com")]
+    assert denied["Detail"]["errorCode"] == "AccessDeniedException"
+    assert denied["Detail"]["errorMessage"] == error["Message"]
+    assert denied["Detail"]["recipientAccountId"] == account_id
+    assert [r["ARN"] for r in denied["Detail"]["resources"]] == [arn]

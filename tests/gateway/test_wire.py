@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.support import LiveServer
 
@@ -110,3 +112,46 @@ def test_wrong_content_type(server: LiveServer, account_id: str) -> None:
     body = error_body(response)
     assert body["__type"] == "UnknownOperationException"
     assert "Content-Type 'text/plain' is not supported" in body["message"]
+
+
+def test_control_characters_quoted_in_an_xml_error_are_escaped(
+    server: LiveServer, account_id: str
+) -> None:
+    # XML cannot carry U+0000 or ESC even as references: quoted raw, they made the
+    # whole error unreadable to botocore (ResponseParserError instead of the error).
+    iam = server.client("iam", account_id)
+    with pytest.raises(ClientError) as caught:
+        iam.get_user(UserName="bad\x00name\x1b")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"] == (
+        "1 validation error detected: Value 'bad\\u0000name\\u001b' at 'userName' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+    )
+
+
+def test_control_characters_echoed_in_an_xml_answer_are_escaped(
+    server: LiveServer, account_id: str
+) -> None:
+    # ListMultipartUploads echoes its markers: raw, a NUL made the listing unreadable
+    # (botocore took the 200 for a broken stream and reported a 500).
+    s3 = server.client("s3", account_id)
+    s3.create_bucket(Bucket="echoes")
+    listed = s3.list_multipart_uploads(Bucket="echoes", KeyMarker="a\x00b", Prefix="\x1b")
+    assert (listed["KeyMarker"], listed["Prefix"]) == ("a\\u0000b", "\\u001b")
+    assert listed.get("Uploads", []) == []
+
+
+def test_a_body_nested_too_deeply_is_a_serialization_error(
+    server: LiveServer, account_id: str
+) -> None:
+    response = signed_post(
+        server,
+        account_id,
+        target="AWSOrganizationsV20161128.ListRoots",
+        body=b"[" * 100_000 + b"]" * 100_000,
+    )
+    assert response.status_code == 400
+    body = error_body(response)
+    assert body["__type"] == "SerializationException"
+    assert body["message"] == "The request body is not valid JSON: the document nests too deeply."

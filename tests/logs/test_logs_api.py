@@ -195,3 +195,35 @@ def test_other_accounts_do_not_see_groups(server: LiveServer, logs: Any) -> None
     other = server.client("logs", server.create_account("other"))
     assert other.describe_log_groups()["logGroups"] == []
     other.create_log_group(logGroupName="private")  # names are per account
+
+
+@pytest.mark.parametrize(
+    "arn", ["arn:aws:logs:us-east-1:{account}:destination:d", "arn:aws:events:x", "arn:"]
+)
+def test_an_arn_that_names_no_log_group_is_invalid(logs: Any, account_id: str, arn: str) -> None:
+    arn = arn.format(account=account_id)
+    with pytest.raises(ClientError) as caught:
+        logs.tag_resource(resourceArn=arn, tags={"k": "v"})
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["Error"]["Message"] == "Invalid resourceArn"
+    with pytest.raises(ClientError) as caught:
+        logs.describe_log_streams(logGroupIdentifier=arn)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["Error"]["Message"] == "Invalid logGroupIdentifier"
+
+
+def test_a_group_arn_of_another_account_is_that_accounts(
+    server: LiveServer, logs: Any, account_id: str
+) -> None:
+    # The ARN's account owns the group: the caller's own group of that name is not it.
+    logs.create_log_group(logGroupName="mine")
+    other = server.create_account("neighbour")
+    arn = f"arn:aws:logs:us-east-1:{other}:log-group:mine"
+    with pytest.raises(ClientError) as caught:
+        logs.tag_resource(resourceArn=arn, tags={"k": "v"})
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert caught.value.response["Error"]["Message"].startswith(
+        f"User: arn:aws:iam::{account_id}:root is not authorized to perform: logs:TagResource "
+        f"on resource: {arn}"
+    )
+    assert logs.list_tags_for_resource(resourceArn=arn.replace(other, account_id))["tags"] == {}

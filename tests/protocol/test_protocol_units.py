@@ -204,6 +204,20 @@ def test_validation_messages_name_the_member() -> None:
     assert email.startswith("Value at 'email' failed to satisfy constraint")
 
 
+def test_members_required_beyond_the_model() -> None:
+    op = load_service_model("organizations").operation_model("CreateOrganizationalUnit")
+    request = wire_request("organizations", "CreateOrganizationalUnit", {"Name": "x"})
+    with pytest.raises(ValidationError) as caught:  # one already required is named once
+        parse_request(op, request, required=["ParentId", "Tags"])
+    assert [p.text for p in caught.value.problems] == [
+        "Value null at 'parentId' failed to satisfy constraint: Member must not be null",
+        "Value null at 'tags' failed to satisfy constraint: Member must not be null",
+    ]
+    listed = wire_request("organizations", "ListAccounts", {"NextToken": "t"})
+    model = load_service_model("organizations").operation_model("ListAccounts")
+    assert parse_request(model, listed, required=["NextToken"]) == {"NextToken": "t"}
+
+
 def test_validation_error_code_per_protocol() -> None:
     error = ValidationError([Problem("required", "roleName", "Value null at 'roleName' ...")])
     query = serialize_error(load_service_model("iam"), error, "rid")

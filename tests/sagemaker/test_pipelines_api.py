@@ -89,3 +89,15 @@ def test_invalid_definitions_are_refused(
     assert error["Message"].startswith("Invalid pipeline definition: ")
     assert reason in error["Message"]
     assert sm.list_pipelines()["PipelineSummaries"] == []
+
+
+def test_execution_steps_need_an_execution(server: LiveServer) -> None:
+    # Optional in botocore's model, required by SageMaker (the call once failed with a 500).
+    sm = server.client("sagemaker")
+    with pytest.raises(ClientError) as caught:
+        sm.list_pipeline_execution_steps(SortOrder="Ascending")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert caught.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value null at 'pipelineExecutionArn' failed to satisfy "
+        "constraint: Member must not be null"
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from airlock.core.documents import load_json
 from airlock.core.errors import ClientFault
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -245,7 +246,7 @@ def _statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
 def parse_policy(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> Policy:
     """Parse and validate a policy document; MalformedPolicyDocument says what is wrong."""
     try:
-        document = json.loads(text)
+        document = load_json(text)
     except (ValueError, TypeError) as error:
         raise MalformedPolicyDocument("This policy contains invalid Json") from error
     if not isinstance(document, dict):

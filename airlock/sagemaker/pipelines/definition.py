@@ -8,9 +8,10 @@ data references `{"Get": "Steps.X…"}`, and a Condition's If/Else branches).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from airlock.core.documents import load_json
 
 from .retry import policy_problem
 
@@ -82,7 +83,7 @@ def _references(value: Any, where: str) -> list[tuple[str, str]]:
 def parse_definition(text: str) -> Definition:
     """A definition's parameters and steps, or InvalidDefinition saying what is wrong."""
     try:
-        document = json.loads(text)
+        document = load_json(text)
     except ValueError as error:
         raise InvalidDefinition(f"The pipeline definition is not valid JSON: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("Steps"), list):

@@ -173,7 +173,11 @@ def list_pipeline_executions(svc: Registry, ctx: RequestContext, p: Params) -> O
     return {"PipelineExecutionSummaries": page, **({"NextToken": token} if token else {})}
 
 
-@api.operation("sagemaker:ListPipelineExecutionSteps", resources=_execution_resource)
+@api.operation(
+    "sagemaker:ListPipelineExecutionSteps",
+    resources=_execution_resource,
+    required=["PipelineExecutionArn"],  # optional in botocore's model, not in SageMaker
+)
 def list_pipeline_execution_steps(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """An execution's steps, newest first (as SageMaker lists them) unless told otherwise."""
     execution = _execution(svc, ctx, p["PipelineExecutionArn"])
