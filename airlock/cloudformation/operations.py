@@ -481,8 +481,12 @@ def get_template(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
 
         change_set = find_change_set(svc, ctx, p["ChangeSetName"], p.get("StackName"))
         body = change_set.template_body
-    else:
+    elif p.get("StackName"):
         body = svc.stack(ctx, p["StackName"]).template_body
+    else:
+        raise errors.CloudFormationValidation(
+            "Either StackName or ChangeSetName must be specified."
+        )
     return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
 
 

@@ -270,6 +270,13 @@ def test_bad_input_is_refused_and_changes_nothing(server: LiveServer) -> None:
         "Stack [x] already exists",
     )
     assert [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]] == ["x"]
+    with pytest.raises(ClientError) as caught:
+        cfn.get_template()
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationError",
+        "Either StackName or ChangeSetName must be specified.",
+    )
 
 
 def test_client_request_token_makes_create_idempotent(server: LiveServer) -> None:
