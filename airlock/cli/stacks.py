@@ -70,24 +70,38 @@ def stack_tree(client: Any, name: str) -> tuple[Tree, str]:
     status = stack["StackStatus"]
     head = Text(f"{stack['StackName']}  ")
     head.append(status, style=f"bold {colour(status)}")
-    if stack.get("StackStatusReason"):
-        head.append(f"  {stack['StackStatusReason']}", style="dim")
+    reasons = [
+        e["ResourceStatusReason"]
+        for e in current
+        if e["LogicalResourceId"] == stack["StackName"]
+        and e.get("ResourceStatusReason")
+        and e["ResourceStatusReason"] != "User Initiated"
+    ]
+    reason = stack.get("StackStatusReason") or (reasons[-1] if reasons else None)
+    if reason:
+        head.append(f"  {reason}", style="dim")
     tree = Tree(head)
     seen: dict[str, dict[str, Any]] = {}
     first: dict[str, datetime] = {}
+    failures: dict[str, str] = {}
     for event in current:
         logical = event["LogicalResourceId"]
         if logical == stack["StackName"]:
             continue
         seen[logical] = event
         first.setdefault(logical, event["Timestamp"])
+        if event["ResourceStatus"].endswith("_FAILED") and event.get("ResourceStatusReason"):
+            failures[logical] = event["ResourceStatusReason"]
     for logical, event in seen.items():
         line = Text(f"{logical}  ", style="bold")
         line.append(f"{event['ResourceType']}  ", style="dim")
         line.append(event["ResourceStatus"], style=colour(event["ResourceStatus"]))
         line.append(f"  {_seconds(first[logical], event['Timestamp'])}", style="dim")
-        if event.get("ResourceStatusReason"):
-            line.append(f"\n{event['ResourceStatusReason']}", style="italic")
+        reason = event.get("ResourceStatusReason")
+        if logical in failures and not event["ResourceStatus"].endswith("_FAILED"):
+            line.append(f"\nfailed: {failures[logical]}", style="red")
+        elif reason:
+            line.append(f"\n{reason}", style="italic")
         tree.add(line)
     return tree, status
 
