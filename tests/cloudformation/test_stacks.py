@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.events.test_delivery import log_messages
 from tests.support import LiveServer, wait_for
 
 
@@ -326,3 +327,44 @@ def test_termination_protection_and_exports_in_use(server: LiveServer) -> None:
     settled(cfn, importer_id)
     cfn.delete_stack(StackName="exporter")
     assert settled(cfn, exporter_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_status_changes_are_events_on_the_default_bus(server: LiveServer, account_id: str) -> None:
+    events, logs = server.client("events"), server.client("logs")
+    logs.create_log_group(logGroupName="/stack-events")
+    events.put_rule(
+        Name="stacks",
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.cloudformation"],
+                "detail-type": [
+                    "CloudFormation Stack Status Change",
+                    "CloudFormation Resource Status Change",
+                ],
+            }
+        ),
+    )
+    arn = f"arn:aws:logs:us-east-1:{account_id}:log-group:/stack-events"
+    events.put_targets(Rule="stacks", Targets=[{"Id": "log", "Arn": arn}])
+    cfn = server.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="ev", TemplateBody=template({"G": group()}))["StackId"]
+    settled(cfn, "ev")
+
+    def delivered() -> list[dict[str, Any]] | None:
+        found = [json.loads(m) for m in log_messages(logs, "/stack-events")]
+        done = any(
+            e["detail"]["status-details"]["status"] == "CREATE_COMPLETE"
+            and "logical-resource-id" not in e["detail"]
+            for e in found
+        )
+        return found if done else None
+
+    found = wait_for(delivered, timeout=30, what="the stack's events to be delivered")
+    kinds = {(e["detail-type"], e["detail"]["status-details"]["status"]) for e in found}
+    assert ("CloudFormation Stack Status Change", "CREATE_IN_PROGRESS") in kinds
+    assert ("CloudFormation Resource Status Change", "CREATE_COMPLETE") in kinds
+    resource = next(e for e in found if e["detail"].get("logical-resource-id") == "G")
+    assert resource["detail"]["stack-id"] == stack_id
+    assert resource["detail"]["resource-type"] == "AWS::Logs::LogGroup"
+    assert resource["resources"] == [stack_id]
+    assert resource["source"] == "aws.cloudformation"
