@@ -26,7 +26,7 @@ from airlock.core.calls import resource_types
 from airlock.core.errors import ServiceError
 from airlock.core.resources import ProviderContext, ResourceFailed, ResourceType
 from airlock.platform.clock import Clock
-from airlock.platform.db import Database
+from airlock.platform.db import READ_ONLY, Database
 from airlock.platform.loop import BackgroundLoop
 
 from .models import Stack, StackExport, StackResource
@@ -82,6 +82,10 @@ class _Failed(Exception):
         self.reason = reason
 
 
+class _Stale(Exception):
+    """The stack's status changed under the tick (CancelUpdateStack): the next tick goes on."""
+
+
 class StackRun:
     """One advance of one stack's operation."""
 
@@ -91,12 +95,17 @@ class StackRun:
         self.clock: Clock = platform.clock
         self.stack_pk = stack_pk
         self.types: Mapping[str, ResourceType] = resource_types(platform)
+        # The status this tick advances; a write finding another one stops the tick.
+        self.started: str | None = None
 
     # Reading ------------------------------------------------------------------------
 
     def _load(self, session: Session) -> tuple[Stack, list[StackResource]]:
         stack = session.get(Stack, self.stack_pk)
         assert stack is not None
+        writing = not session.info.get(READ_ONLY)
+        if writing and self.started is not None and stack.status != self.started:
+            raise _Stale(stack.status)
         return stack, resources_of(session, stack)
 
     def _snapshot(self) -> tuple[Stack, list[StackResource]]:
@@ -129,6 +138,7 @@ class StackRun:
     def advance(self) -> bool:
         """Take every step that is due; True when something is waiting (an endpoint)."""
         status = self._snapshot()[0].status
+        self.started = status
         try:
             if status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
                 return self._forward()
@@ -143,7 +153,12 @@ class StackRun:
             if status == "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS":
                 return self._delete_rows(cleanup=True, final="UPDATE_ROLLBACK_COMPLETE")
         except _Failed as failure:
-            self._operation_failed(failure)
+            try:
+                self._operation_failed(failure)
+            except _Stale:
+                return True
+        except _Stale:
+            return True
         return False
 
     # Create and update ---------------------------------------------------------------
@@ -444,7 +459,13 @@ class StackRun:
                 reason = f"The following resource(s) failed to {verb}: [{', '.join(failed)}]. "
                 if failure.logical_id == stack.name:
                     reason = failure.reason
-                set_stack_status(session, self.clock, stack, "UPDATE_ROLLBACK_IN_PROGRESS", reason)
+                # UpdateStack with DisableRollback keeps what the update did so far.
+                after = (
+                    "UPDATE_FAILED"
+                    if stack.on_failure == "DO_NOTHING"
+                    else ("UPDATE_ROLLBACK_IN_PROGRESS")
+                )
+                set_stack_status(session, self.clock, stack, after, reason)
             elif stack.status == "UPDATE_ROLLBACK_IN_PROGRESS":
                 set_stack_status(
                     session, self.clock, stack, "UPDATE_ROLLBACK_FAILED", failure.reason

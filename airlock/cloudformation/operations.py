@@ -36,7 +36,7 @@ api: ServiceApi[CloudFormation] = ServiceApi(
     worker=StackEngine,
 )
 PASSES_ROLE = role_members(CLOUDFORMATION, "RoleARN")
-UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_FAILED")
 
 
 def _bad_token() -> errors.CloudFormationValidation:
@@ -155,6 +155,7 @@ def begin_update(
     stack.principal = principal_record(ctx.principal)
     stack.client_token = p.get("ClientRequestToken")
     stack.operation = "UPDATE"
+    stack.on_failure = "DO_NOTHING" if p.get("DisableRollback") else "ROLLBACK"
     stack.generation += 1
     set_stack_status(svc.session, svc.clock, stack, "UPDATE_IN_PROGRESS", "User Initiated")
     svc.session.info[WAKE_WORKERS] = True
@@ -558,4 +559,63 @@ def update_termination_protection(svc: CloudFormation, ctx: RequestContext, p: P
     if stack.status == "DELETE_COMPLETE":
         raise errors.CloudFormationValidation(f"Stack with id {p['StackName']} does not exist")
     stack.termination_protection = bool(p["EnableTerminationProtection"])
+    return {"StackId": stack.stack_id}
+
+
+def _restart(
+    svc: CloudFormation, ctx: RequestContext, stack: Stack, status: str, reason: str
+) -> None:
+    stack.principal = principal_record(ctx.principal)
+    set_stack_status(svc.session, svc.clock, stack, status, reason)
+    svc.session.info[WAKE_WORKERS] = True
+
+
+@api.operation("cloudformation:CancelUpdateStack", resources=stack_resource)
+def cancel_update_stack(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
+    """Stop an update under way: the stack rolls back to what it was."""
+    stack = svc.stack(ctx, p["StackName"])
+    if stack.status != "UPDATE_IN_PROGRESS":
+        raise errors.CloudFormationValidation(
+            f"CancelUpdateStack cannot be called from current stack status {stack.status}."
+        )
+    _restart(svc, ctx, stack, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+    return {}
+
+
+@api.operation("cloudformation:ContinueUpdateRollback", resources=stack_resource)
+def continue_update_rollback(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
+    """Try a failed update rollback again, skipping the resources named (kept as they are)."""
+    stack = svc.stack(ctx, p["StackName"])
+    if stack.status != "UPDATE_ROLLBACK_FAILED":
+        raise errors.CloudFormationValidation(
+            f"Stack {stack.name} is in {stack.status} state and cannot continue the rollback: "
+            "ContinueUpdateRollback applies to a stack in UPDATE_ROLLBACK_FAILED."
+        )
+    skip = set(p.get("ResourcesToSkip") or [])
+    for row in resources_of(svc.session, stack):
+        if row.logical_id in skip:
+            row.old_properties = None  # what it is now is what the rollback keeps
+            row.added = False
+    if p.get("RoleARN"):
+        stack.role_arn = p["RoleARN"]
+    _restart(svc, ctx, stack, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+    return {}
+
+
+@api.operation("cloudformation:RollbackStack", resources=stack_resource, passes_role=PASSES_ROLE)
+def rollback_stack(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
+    """Roll back a stack whose create or update failed with rollback disabled."""
+    stack = svc.stack(ctx, p["StackName"])
+    if stack.status == "CREATE_FAILED":
+        status = "ROLLBACK_IN_PROGRESS"
+    elif stack.status == "UPDATE_FAILED":
+        status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    else:
+        raise errors.CloudFormationValidation(
+            f"Stack {stack.name} is in {stack.status} state and can not be rolled back: "
+            "RollbackStack applies to a stack in CREATE_FAILED or UPDATE_FAILED."
+        )
+    if p.get("RoleARN"):
+        stack.role_arn = p["RoleARN"]
+    _restart(svc, ctx, stack, status, "User Initiated")
     return {"StackId": stack.stack_id}
