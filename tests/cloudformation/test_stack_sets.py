@@ -181,3 +181,109 @@ def test_a_stack_that_fails_reports_its_resource(
     )
     stacks = stack_sets_stacks(server, targets[1], "clash")
     assert [s["StackStatus"] for s in stacks] == ["ROLLBACK_COMPLETE"]
+
+
+def test_bad_requests_change_nothing(
+    server: LiveServer, account_id: str, region: str, targets: list[str]
+) -> None:
+    cfn = server.client("cloudformation")
+    cfn.create_stack_set(StackSetName="once", TemplateBody=log_group_template())
+    cases: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
+        (
+            "create_stack_set",
+            {"StackSetName": "once", "TemplateBody": log_group_template()},
+            ("NameAlreadyExistsException", "StackSet once already exists"),
+        ),
+        (
+            "create_stack_set",
+            {"StackSetName": "1bad", "TemplateBody": log_group_template()},
+            (
+                "ValidationError",
+                "1 validation error detected: Value '1bad' at 'stackSetName' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: "
+                "[a-zA-Z][-a-zA-Z0-9]*",
+            ),
+        ),
+        (
+            "create_stack_instances",
+            {"StackSetName": "nowhere", "Accounts": targets, "Regions": [region]},
+            ("StackSetNotFoundException", "StackSet nowhere not found"),
+        ),
+        (
+            "create_stack_instances",
+            {
+                "StackSetName": "once",
+                "Accounts": targets,
+                "DeploymentTargets": {"Accounts": targets},
+                "Regions": [region],
+            },
+            (
+                "ValidationError",
+                "You can specify either Accounts or DeploymentTargets, but not both.",
+            ),
+        ),
+        (
+            "create_stack_instances",
+            {
+                "StackSetName": "once",
+                "DeploymentTargets": {"OrganizationalUnitIds": ["ou-ab12-cdefgh34"]},
+                "Regions": [region],
+            },
+            (
+                "ValidationError",
+                "StackSets with SELF_MANAGED permission model can only have accounts as target",
+            ),
+        ),
+        (
+            "create_stack_instances",
+            {"StackSetName": "once", "Accounts": ["12345"], "Regions": [region]},
+            (
+                "ValidationError",
+                "1 validation error detected: Value '12345' at 'accounts.1.member' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "^[0-9]{12}$",
+            ),
+        ),
+        (
+            "update_stack_instances",
+            {"StackSetName": "once", "Accounts": targets[:1], "Regions": [region]},
+            (
+                "StackInstanceNotFoundException",
+                f"Stack instance in account {targets[0]} and region {region} does not exist "
+                "for StackSet once",
+            ),
+        ),
+        (
+            "describe_stack_instance",
+            {
+                "StackSetName": "once",
+                "StackInstanceAccount": targets[0],
+                "StackInstanceRegion": region,
+            },
+            (
+                "StackInstanceNotFoundException",
+                f"Stack instance in account {targets[0]} and region {region} does not exist "
+                "for StackSet once",
+            ),
+        ),
+        (
+            "create_stack_set",
+            {
+                "StackSetName": "auto",
+                "TemplateBody": log_group_template(),
+                "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": False},
+            },
+            (
+                "ValidationError",
+                "AutoDeployment is only supported for stack sets with the SERVICE_MANAGED "
+                "permission model",
+            ),
+        ),
+    ]
+    for method, params, expected in cases:
+        with pytest.raises(ClientError) as caught:
+            getattr(cfn, method)(**params)
+        assert error_of(caught) == expected, method
+    assert [s["StackSetName"] for s in cfn.list_stack_sets()["Summaries"]] == ["once"]
+    assert cfn.list_stack_set_operations(StackSetName="once")["Summaries"] == []
+    assert instances(cfn, "once") == {}
