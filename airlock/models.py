@@ -2,6 +2,7 @@
 
 from airlock.audit import models as audit_models
 from airlock.cloudformation import models as cloudformation_models
+from airlock.cloudformation.stack_sets import models as stack_set_models
 from airlock.events import models as events_models
 from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
@@ -32,6 +33,7 @@ __all__ = [
     "processing_models",
     "s3_models",
     "sagemaker_models",
+    "stack_set_models",
     "tasks",
     "training_models",
 ]

@@ -554,6 +554,7 @@ class StackRun:
             ]
         else:
             doomed = [r for r in rows if r.status not in GONE]
+        waiting = False
         for row in sorted(doomed, key=lambda r: -r.id):  # the newest (dependents) first
             blocked = any(
                 other.id != row.id
@@ -564,12 +565,14 @@ class StackRun:
             )
             if blocked:
                 continue
-            self._delete(row, retain=_retained(row, cleanup=cleanup, rolling_back=rolling_back))
+            if self._delete(row, retain=_retained(row, cleanup=cleanup, rolling_back=rolling_back)):
+                waiting = True
+                continue
             row.status = "DELETE_COMPLETE"  # what depends on this row may go in this tick
         _, rows = self._snapshot()
         left = [r for r in rows if r.id in {d.id for d in doomed} and r.status not in GONE]
         if left:
-            return False
+            return waiting
         with self.db.write() as session:
             stack, rows = self._load(session)
             if final in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE"):
@@ -583,7 +586,8 @@ class StackRun:
             set_stack_status(session, self.clock, stack, final)
         return False
 
-    def _delete(self, row: StackResource, *, retain: bool) -> None:
+    def _delete(self, row: StackResource, *, retain: bool) -> bool:
+        """Delete one resource; True while its provider says the removal is under way."""
         if row.physical_id is None or retain:
             with self.db.write() as session:
                 stack, _ = self._load(session)
@@ -591,7 +595,7 @@ class StackRun:
                 assert found is not None
                 status = "DELETE_SKIPPED" if retain and row.physical_id else "DELETE_COMPLETE"
                 set_resource_status(session, self.clock, stack, found, status)
-            return
+            return False
         provider = self.types.get(row.type)
         pc = self._context(row)
         with self.db.write() as session:
@@ -603,7 +607,8 @@ class StackRun:
         try:
             if provider is None:
                 raise ResourceFailed(f"Unrecognized resource type: {row.type}")
-            provider.delete(pc, row.physical_id, dict(row.properties))
+            if provider.delete(pc, row.physical_id, dict(row.properties)) is False:
+                return True
         except (ServiceError, ResourceFailed) as error:
             reason = failure_reason(pc, error)
             with self.db.write() as session:
@@ -617,6 +622,7 @@ class StackRun:
             found = session.get(StackResource, row.id)
             assert found is not None
             set_resource_status(session, self.clock, stack, found, "DELETE_COMPLETE")
+        return False
 
 
 def _retained(row: StackResource, *, cleanup: bool, rolling_back: bool) -> bool:

@@ -162,8 +162,12 @@ class ResourceType(Protocol):
         """The `Fn::GetAtt` values, and `Ref` under the key "Ref"."""
         ...
 
-    def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> None:
-        """Remove the resource; one already gone counts as deleted."""
+    def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> bool | None:
+        """Remove the resource; one already gone counts as deleted.
+
+        False while a removal that takes time (a stack set's instances) is still under
+        way: the engine calls again on a later tick.
+        """
         ...
 
 

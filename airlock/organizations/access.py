@@ -23,6 +23,8 @@ def enable_service(svc: OrganizationsService, ctx: RequestContext, principal: st
             )
         )
         svc.session.flush()
+    for member, _ in svc.members(org):
+        svc.link_service_role(org, member.account_id, principal)
 
 
 def disable_service(svc: OrganizationsService, ctx: RequestContext, principal: str) -> None:
@@ -47,6 +49,14 @@ def enabled_services(svc: OrganizationsService, ctx: RequestContext) -> Sequence
 def is_service_enabled(svc: OrganizationsService, org: Organization, principal: str) -> bool:
     """Whether `principal` has trusted access to `org` (used by StackSets and others)."""
     return svc.session.get(EnabledService, (org.id, principal)) is not None
+
+
+def is_delegated_admin(
+    svc: OrganizationsService, org: Organization, account_id: str, principal: str
+) -> bool:
+    """Whether `account_id` is `org`'s delegated administrator for `principal`."""
+    row = svc.session.get(DelegatedAdministrator, (account_id, principal))
+    return row is not None and row.organization_id == org.id
 
 
 def register_admin(

@@ -39,6 +39,10 @@ CREATE_ACCOUNT_TASK = "organizations.create_account"
 SCP = "SERVICE_CONTROL_POLICY"
 FULL_ACCESS_ID = "p-FullAWSAccess"
 DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole"
+STACKSETS_MEMBER = "member.org.stacksets.cloudformation.amazonaws.com"
+# Service principals whose trusted access puts a service-linked role in every member
+# account, and the role's name (AWS's policy for it is close to AdministratorAccess).
+SERVICE_LINKED_ROLES = {STACKSETS_MEMBER: "AWSServiceRoleForCloudFormationStackSetsOrgMember"}
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,43 @@ class OrganizationsService:
         self.session.add(member)
         self.session.flush()
         self.attach_default_scp(org, account_id)
+        enabled = self.session.scalars(
+            select(EnabledService.service_principal).where(EnabledService.organization_id == org.id)
+        ).all()
+        for principal in enabled:
+            self.link_service_role(org, account_id, principal)
         return member
+
+    def link_service_role(self, org: Organization, account_id: str, principal: str) -> None:
+        """The service-linked role a service with trusted access has in a member account.
+
+        AWS creates it as the service itself, not as any caller of the account, so no
+        caller's permissions decide it: it is made through IAM's own interface, in the
+        transaction that enables the access or adds the account (idempotent).
+        """
+        name = SERVICE_LINKED_ROLES.get(principal)
+        if name is None or account_id == org.management_account_id:
+            return
+        iam = IamService(self.session, self.clock)
+        path = f"/aws-service-role/{principal}/"
+        if iam.role_by_arn(iam_arn(account_id, "role", path, name)) is not None:
+            return
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": principal},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+        role = iam.create_role(account_id, name, trust, path=path)
+        PolicyStore(self.session, self.clock).attach(
+            account_id, role.arn, aws_managed_arn("AdministratorAccess")
+        )
 
     def attach_default_scp(self, org: Organization, target_id: str) -> None:
         """New roots, OUs and accounts get FullAWSAccess while SCPs are enabled, as in AWS."""

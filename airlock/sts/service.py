@@ -15,6 +15,7 @@ from airlock.core.errors import ClientFault
 from airlock.iam.authorizer import parsed
 from airlock.iam.policy import AuthzRequest, Caller, PolicyKind, PolicySet, evaluate
 from airlock.iam.service import IamService
+from airlock.identity import IdentityService
 from airlock.platform.clock import Clock
 
 
@@ -67,3 +68,15 @@ def assume_role_for_service(
         user_id=f"{role.id}:{session_name}",
         source_arn=role.arn,
     )
+
+
+def credentials_principal(session: Session, clock: Clock, access_key_id: str) -> Principal:
+    """The principal temporary credentials (AssumeRole's `Credentials`) act as.
+
+    For a service that assumed a role through the call path and now acts with the
+    session it got, as a client holding those credentials would.
+    """
+    credential = IdentityService(session, clock).resolve_key(access_key_id)
+    if credential is None:
+        raise ServiceAccessDenied(f"The security token {access_key_id} is not valid.")
+    return credential.principal
