@@ -32,14 +32,12 @@ def test_watch_shows_resources_and_the_outcome(tmp_path: Path) -> None:
         cfn.create_stack(StackName="good", TemplateBody=json.dumps(good))
         cfn.create_stack(StackName="bad", TemplateBody=json.dumps(bad))
         for name in ("good", "bad"):
-            wait_for(
-                lambda name=name: (
-                    not cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"].endswith(
-                        "_IN_PROGRESS"
-                    )
-                ),
-                what=f"stack {name}",
-            )
+
+            def over(name: str = name) -> bool:
+                status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+                return not str(status).endswith("_IN_PROGRESS")
+
+            wait_for(over, what=f"stack {name}")
         port = str(server.settings.port)
         runner = CliRunner()
         env = {"COLUMNS": "200"}
