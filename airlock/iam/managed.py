@@ -8,6 +8,10 @@ from typing import Any
 _READ = ["Get*", "List*", "Describe*", "BatchGet*", "Lookup*", "Search*"]
 
 
+def _read(service: str) -> list[str]:
+    return [f"{service}:{verb}" for verb in _READ]
+
+
 def _doc(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=4)
 
@@ -33,7 +37,7 @@ AWS_MANAGED: dict[str, tuple[str, str, str]] = {
     "ReadOnlyAccess": (
         "/",
         "Provides read-only access to AWS services and resources.",
-        _doc(_allow([f"*:{verb}" for verb in _READ])),
+        _doc(_allow(_read("*"))),
     ),
     "AmazonS3ReadOnlyAccess": (
         "/",
@@ -69,7 +73,7 @@ AWS_MANAGED: dict[str, tuple[str, str, str]] = {
     "AmazonSageMakerReadOnly": (
         "/",
         "Provides read only access to Amazon SageMaker via the AWS Management Console and SDK.",
-        _doc(_allow([f"sagemaker:{verb}" for verb in _READ])),
+        _doc(_allow(_read("sagemaker"))),
     ),
     "AWSCodePipeline_FullAccess": (
         "/",
@@ -103,6 +107,105 @@ AWS_MANAGED: dict[str, tuple[str, str, str]] = {
         "/",
         "Provides full access to CloudWatch Logs.",
         _doc(_allow(["logs:*"])),
+    ),
+    # The ones below are those the shared CloudFormation templates attach to their roles.
+    "AWSCloudFormationReadOnlyAccess": (
+        "/",
+        "Provides read-only access to AWS CloudFormation.",
+        _doc(_allow([*_read("cloudformation"), "cloudformation:ValidateTemplate"])),
+    ),
+    "AmazonEC2ReadOnlyAccess": (
+        "/",
+        "Provides read-only access to Amazon EC2.",
+        _doc(_allow(["ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*"])),
+    ),
+    "AWSLambdaBasicExecutionRole": (
+        "/service-role/",
+        "Lets a Lambda function write its logs to CloudWatch Logs.",
+        _doc(_allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])),
+    ),
+    "AWSLambda_FullAccess": (
+        "/",
+        "Provides full access to AWS Lambda.",
+        _doc(
+            _allow(["lambda:*"]),
+            _allow([*_read("logs"), "iam:GetRole", "iam:ListRoles"]),
+            _pass_role_to("lambda.amazonaws.com"),
+        ),
+    ),
+    "AWSLambda_ReadOnlyAccess": (
+        "/",
+        "Provides read-only access to AWS Lambda.",
+        _doc(_allow(_read("lambda"))),
+    ),
+    "AWSServiceCatalogAdminFullAccess": (
+        "/",
+        "Provides full access to AWS Service Catalog administration.",
+        _doc(
+            _allow(["servicecatalog:*", "cloudformation:*"]),
+            _allow(["iam:GetRole", "iam:ListRoles", "s3:GetObject"]),
+            _pass_role_to("servicecatalog.amazonaws.com"),
+        ),
+    ),
+    "AWSServiceCatalogEndUserReadOnlyAccess": (
+        "/",
+        "Provides read-only access to the AWS Service Catalog end-user views.",
+        _doc(_allow(_read("servicecatalog"))),
+    ),
+    "AWSKeyManagementServicePowerUser": (
+        "/",
+        "Lets a user manage AWS KMS keys but not use them to encrypt or decrypt.",
+        _doc(
+            _allow(
+                [
+                    *_read("kms"),
+                    *(f"kms:{verb}*" for verb in ("Create", "Enable", "Disable", "Put", "Update")),
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:CancelKeyDeletion",
+                ]
+            )
+        ),
+    ),
+    "AmazonSSMFullAccess": (
+        "/",
+        "Provides full access to AWS Systems Manager.",
+        _doc(_allow(["ssm:*"]), _pass_role_to("ssm.amazonaws.com")),
+    ),
+    "AmazonSSMReadOnlyAccess": (
+        "/",
+        "Provides read-only access to AWS Systems Manager.",
+        _doc(_allow(_read("ssm"))),
+    ),
+    "AWSCodeCommitFullAccess": (
+        "/",
+        "Provides full access to AWS CodeCommit.",
+        _doc(_allow(["codecommit:*"])),
+    ),
+    "AWSCodeCommitReadOnly": (
+        "/",
+        "Provides read-only access to AWS CodeCommit.",
+        _doc(_allow([*_read("codecommit"), "codecommit:GitPull"])),
+    ),
+    "DataScientist": (
+        "/job-function/",
+        "Grants what a data scientist needs for machine learning work in SageMaker.",
+        _doc(
+            _allow(["sagemaker:*", "logs:*", *_read("cloudwatch")]),
+            _allow(["s3:Get*", "s3:List*", "s3:PutObject", "s3:DeleteObject", "s3:CreateBucket"]),
+            _pass_role_to("sagemaker.amazonaws.com"),
+        ),
+    ),
+    "AmazonSageMakerFeatureStoreAccess": (
+        "/",
+        "Lets SageMaker Feature Store write the offline store's objects.",
+        _doc(
+            _allow(
+                ["s3:PutObject", "s3:GetBucketAcl", "s3:PutObjectAcl"],
+                "arn:aws:s3:::*sagemaker*",
+            )
+        ),
     ),
 }
 

@@ -62,6 +62,17 @@ def _bucket_resource(svc: S3Service, ctx: RequestContext, p: Params) -> list[Res
     return [Resource(bucket_arn(name), bucket.account_id, policy=effective_policy(bucket))]
 
 
+def _policy_resource(svc: S3Service, ctx: RequestContext, p: Params) -> list[Resource]:
+    """The bucket, for its policy's own operations: the root user of the owning account is
+    not bound by the bucket policy there, so that a policy cannot lock the owner out (AWS
+    documents this for GetBucketPolicy, PutBucketPolicy and DeleteBucketPolicy)."""
+    resources = _bucket_resource(svc, ctx, p)
+    bucket = resources[0]
+    if ctx.principal.is_root and bucket.account_id == ctx.principal.account_id:
+        return [Resource(bucket.arn, bucket.account_id)]
+    return resources
+
+
 def _owner(ctx: RequestContext) -> Output:
     return {"ID": ctx.account_id, "DisplayName": ctx.account_id}
 
@@ -117,7 +128,7 @@ def get_bucket_location(svc: S3Service, ctx: RequestContext, p: Params) -> Outpu
     return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
 
 
-@api.operation("s3:PutBucketPolicy", resources=_bucket_resource)
+@api.operation("s3:PutBucketPolicy", resources=_policy_resource)
 def put_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     """Set the bucket policy (a public one is refused while BlockPublicPolicy is on)."""
     policy = p["Policy"]
@@ -126,7 +137,7 @@ def put_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     return {}
 
 
-@api.operation("s3:GetBucketPolicy", resources=_bucket_resource)
+@api.operation("s3:GetBucketPolicy", resources=_policy_resource)
 def get_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     """The bucket policy."""
     bucket = svc.bucket(p["Bucket"])
@@ -135,7 +146,7 @@ def get_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     return {"Policy": bucket.policy}
 
 
-@api.operation("s3:DeleteBucketPolicy", resources=_bucket_resource)
+@api.operation("s3:DeleteBucketPolicy", resources=_policy_resource)
 def delete_bucket_policy(svc: S3Service, ctx: RequestContext, p: Params) -> Output:
     """Remove the bucket policy."""
     svc.bucket(p["Bucket"]).policy = None

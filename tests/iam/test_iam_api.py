@@ -216,6 +216,41 @@ def test_managed_policies_versions_and_attachments(iam: Any, account_id: str) ->
     ]
 
 
+def test_aws_managed_policies_under_their_paths(iam: Any, account_id: str) -> None:
+    iam.create_role(RoleName="setup", AssumeRolePolicyDocument=json.dumps(TRUST))
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    scientist = "arn:aws:iam::aws:policy/job-function/DataScientist"
+    for arn in (basic, scientist, "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"):
+        iam.attach_role_policy(RoleName="setup", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="setup")["AttachedPolicies"]
+    assert sorted(a["PolicyName"] for a in attached) == [
+        "AWSLambdaBasicExecutionRole",
+        "AmazonEC2ReadOnlyAccess",
+        "DataScientist",
+    ]
+    assert iam.get_policy(PolicyArn=basic)["Policy"]["Path"] == "/service-role/"
+    assert iam.get_policy(PolicyArn=scientist)["Policy"]["Path"] == "/job-function/"
+    answers = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{account_id}:role/setup",
+        ActionNames=["logs:PutLogEvents", "ec2:DescribeSubnets", "ec2:RunInstances"],
+    )["EvaluationResults"]
+    assert {a["EvalActionName"]: a["EvalDecision"] for a in answers} == {
+        "logs:PutLogEvents": "allowed",
+        "ec2:DescribeSubnets": "allowed",
+        "ec2:RunInstances": "implicitDeny",
+    }
+    # AWSCodePipeline_FullAccess replaced it, and AWS no longer lets new roles attach it.
+    with pytest.raises(ClientError) as caught:
+        iam.attach_role_policy(
+            RoleName="setup", PolicyArn="arn:aws:iam::aws:policy/AWSCodePipelineFullAccess"
+        )
+    assert code_of(caught) == (
+        "NoSuchEntity",
+        "Policy arn:aws:iam::aws:policy/AWSCodePipelineFullAccess does not exist or is not "
+        "attachable.",
+    )
+
+
 def test_malformed_policies_change_nothing(iam: Any) -> None:
     iam.create_user(UserName="dave")
     cases = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airlock.iam.policy import MalformedPolicyDocument, PolicyKind, parse_policy
+from airlock.iam.policy import MalformedPolicyDocument, PolicyKind, parse_policy, resource_matches
 from airlock.iam.policy.document import policy_size
 
 
@@ -81,6 +81,18 @@ BAD: list[tuple[str, str, PolicyKind, str]] = [
         doc({"Effect": "Allow", "Action": "s3:*", "Resource": "bucket"}),
         PolicyKind.IDENTITY,
         'Resource bucket must be in ARN format or "*".',
+    ),
+    (
+        "resource ARN cut short",
+        doc({"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr"}),
+        PolicyKind.IDENTITY,
+        'Resource arn:aws:ecr must be in ARN format or "*".',
+    ),
+    (
+        "resource ARN cut short after a segment",
+        doc({"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:us-east-1"}),
+        PolicyKind.IDENTITY,
+        'Resource arn:aws:ecr:us-east-1 must be in ARN format or "*".',
     ),
     (
         "duplicate Sid",
@@ -166,6 +178,11 @@ def test_valid_documents() -> None:
         PolicyKind.RESOURCE,
     )
     assert anyone.statements[0].principals == {"AWS": ("*",)}
+    # A trailing `*` stands for the segments left out, colons and all.
+    short = parse_policy(doc({"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:*"}))
+    assert short.statements[0].resources == ("arn:aws:ecr:*",)
+    assert resource_matches("arn:aws:ecr:*", "arn:aws:ecr:us-east-1:123456789012:repository/r")
+    assert not resource_matches("arn:aws:ecr:*", "arn:aws:s3:::bucket")
     legacy = parse_policy(doc(ALLOW_ALL, version=None))
     assert legacy.version == "2008-10-17" and not legacy.supports_variables
 

@@ -87,6 +87,45 @@ def test_bucket_policy_shares_across_accounts(s3: Any, server: LiveServer, accou
     assert code(caught) == "MalformedPolicy"
 
 
+def test_a_bucket_policy_cannot_lock_out_the_owners_root_user(
+    s3: Any, server: LiveServer, account_id: str
+) -> None:
+    s3.create_bucket(Bucket="locked")
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::locked", "arn:aws:s3:::locked/*"],
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+    s3.put_bucket_policy(Bucket="locked", Policy=policy)
+    with pytest.raises(ClientError) as caught:
+        s3.list_objects_v2(Bucket="locked")
+    assert caught.value.response["Error"]["Message"] == (
+        f"User: arn:aws:iam::{account_id}:root is not authorized to perform: s3:ListBucket on "
+        "resource: arn:aws:s3:::locked with an explicit deny in a resource-based policy"
+    )
+    # The policy's own operations stay open to the owner's root user, and no one else.
+    iam = server.client("iam", account_id)
+    iam.create_user(UserName="admin")
+    iam.attach_user_policy(
+        UserName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    key = iam.create_access_key(UserName="admin")["AccessKey"]
+    admin = server.client("s3", keys=(key["AccessKeyId"], key["SecretAccessKey"]))
+    other = server.client("s3", server.create_account("other"))
+    for client in (admin, other):
+        for call in (client.get_bucket_policy, client.delete_bucket_policy):
+            with pytest.raises(ClientError) as caught:
+                call(Bucket="locked")
+            assert code(caught) == "AccessDenied"
+    assert json.loads(s3.get_bucket_policy(Bucket="locked")["Policy"])["Statement"] == [deny]
+    s3.put_bucket_policy(Bucket="locked", Policy=policy)
+    s3.delete_bucket_policy(Bucket="locked")
+    assert s3.list_objects_v2(Bucket="locked")["KeyCount"] == 0
+    s3.delete_bucket(Bucket="locked")
+
+
 def test_location_outside_us_east_1(server: LiveServer, account_id: str) -> None:
     import boto3
     from botocore.config import Config

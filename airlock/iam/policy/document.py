@@ -121,9 +121,11 @@ def _check_action(action: str) -> None:
 
 
 def _check_resource(resource: str) -> None:
-    if resource == "*" or resource.startswith("arn:"):
-        if resource != "*" and resource.count(":") < 5:
-            raise MalformedPolicyDocument(f'Resource {resource} must be in ARN format or "*".')
+    if resource == "*":
+        return
+    # An ARN of fewer than six segments is whole only when it ends in `*`, which then
+    # reaches across the colons (`arn:aws:ecr:*` is every ECR resource).
+    if resource.startswith("arn:") and (resource.count(":") >= 5 or resource.endswith("*")):
         return
     raise MalformedPolicyDocument(f'Resource {resource} must be in ARN format or "*".')
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
-import json5
 import pytest
 
 from airlock.cloudformation.template import (
@@ -18,17 +15,16 @@ from airlock.cloudformation.template import (
     resolve_parameters,
     template_summary,
 )
-from tests.paths import CONFORMANCE
+from tests.cloudformation.conformance import (
+    CASES,
+    case_id,
+    cases,
+    placeholders,
+    refused_for_the_override,
+)
 
-CASES = CONFORMANCE / "cloudformation"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-
-
-def _cases() -> list[dict[str, Any]]:
-    path = CASES / "cases.json"
-    cases: list[dict[str, Any]] = json5.loads(path.read_text()) if path.exists() else []
-    return cases
 
 
 class _FakeAttributes(Mapping[str, Any]):
@@ -53,9 +49,7 @@ class _FakeAttributes(Mapping[str, Any]):
 
 
 def _placeholders(value: str, made: Mapping[str, str]) -> str:
-    value = value.replace("{{AccountId}}", ACCOUNT).replace("{{Region}}", REGION)
-    value = value.replace("{{Partition}}", "aws")
-    return re.sub(r"\{\{setup:([^}]+)\}\}", lambda found: made[found.group(1)], value)
+    return placeholders(value, made, ACCOUNT, REGION)
 
 
 def _made(step: dict[str, Any], made: Mapping[str, str]) -> str:
@@ -124,10 +118,10 @@ def _values(
 def test_the_cases_are_there() -> None:
     if not CASES.is_dir():
         pytest.skip(f"{CASES} is absent (the shared conformance data sits beside the checkout)")
-    assert len(_cases()) == 30
+    assert len(cases()) == 30
 
 
-@pytest.mark.parametrize("case", _cases(), ids=lambda case: Path(case["file"]).stem)
+@pytest.mark.parametrize("case", cases(), ids=case_id)
 def test_summary(case: dict[str, Any], record_property: Any) -> None:
     record_property("conformance", "cloudformation templates")
     template = _template(case)
@@ -139,7 +133,7 @@ def test_summary(case: dict[str, Any], record_property: Any) -> None:
     assert types == case["parameter_types"]
 
 
-@pytest.mark.parametrize("case", _cases(), ids=lambda case: Path(case["file"]).stem)
+@pytest.mark.parametrize("case", cases(), ids=case_id)
 def test_plan(case: dict[str, Any], record_property: Any) -> None:
     record_property("conformance", "cloudformation templates")
     template = _template(case)
@@ -165,22 +159,14 @@ def test_plan(case: dict[str, Any], record_property: Any) -> None:
     assert sorted(retained) == sorted(case.get("retained_resources", []))
 
 
-INVALID = [case for case in _cases() if case.get("invalid_parameters")]
+INVALID = [case for case in cases() if case.get("invalid_parameters")]
 
 
-@pytest.mark.parametrize("case", INVALID, ids=lambda case: Path(case["file"]).stem)
+@pytest.mark.parametrize("case", INVALID, ids=case_id)
 def test_invalid_parameters_are_refused(case: dict[str, Any], record_property: Any) -> None:
     record_property("conformance", "cloudformation templates")
     template = _template(case)
     given = {**_parameters(case), **case["invalid_parameters"]}
     with pytest.raises(ParameterError) as raised:
         resolve_parameters(template, given, pseudo=_pseudo(case))
-    # Refused for the override: its constraint names it, or a rule's assertion says why.
-    assertions = [
-        assertion.get("AssertDescription")
-        for rule in (template.get("Rules") or {}).values()
-        for assertion in rule.get("Assertions", [])
-    ]
-    named = [f"Parameter '{key}' " for key in case["invalid_parameters"]]
-    message = raised.value.message
-    assert message in assertions or any(message.startswith(prefix) for prefix in named)
+    assert refused_for_the_override(template, case["invalid_parameters"], raised.value.message)
