@@ -311,6 +311,8 @@ class StackRun:
             logical_id=row.logical_id,
             tags=tags,
             on_created=created,
+            # Per row: a replacement (a new row, same logical id) gets names of its own.
+            resource_key=f"{stack_id}/{row.logical_id}/{row_pk}",
         )
 
     def _progress(self, row: StackResource, provider: ResourceType) -> StackResource:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, service_trust, wait_for
 
 
 def template(resources: dict[str, Any], **sections: Any) -> str:
@@ -319,3 +319,25 @@ def test_termination_protection_and_exports_in_use(server: LiveServer) -> None:
     settled(cfn, importer_id)
     cfn.delete_stack(StackName="exporter")
     assert settled(cfn, exporter_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_replacement_gets_a_name_of_its_own(server: LiveServer) -> None:
+    # A generated name is stable for a resource (a create repeated after a crash asks for
+    # the same one), but the resource that replaces it must not ask for its name again.
+    cfn, iam = server.client("cloudformation"), server.client("iam")
+
+    def role(path: str) -> str:
+        props = {"AssumeRolePolicyDocument": service_trust("lambda.amazonaws.com"), "Path": path}
+        return template({"Worker": {"Type": "AWS::IAM::Role", "Properties": props}})
+
+    cfn.create_stack(StackName="rep", TemplateBody=role("/a/"), Capabilities=["CAPABILITY_IAM"])
+    assert settled(cfn, "rep")["StackStatus"] == "CREATE_COMPLETE"
+    before = cfn.describe_stack_resource(StackName="rep", LogicalResourceId="Worker")
+    old = before["StackResourceDetail"]["PhysicalResourceId"]
+    cfn.update_stack(StackName="rep", TemplateBody=role("/b/"), Capabilities=["CAPABILITY_IAM"])
+    assert settled(cfn, "rep")["StackStatus"] == "UPDATE_COMPLETE"
+    after = cfn.describe_stack_resource(StackName="rep", LogicalResourceId="Worker")
+    new = after["StackResourceDetail"]["PhysicalResourceId"]
+    assert new != old and new.startswith("rep-Worker-")
+    roles = {r["RoleName"]: r["Path"] for r in iam.list_roles()["Roles"]}
+    assert {name: path for name, path in roles.items() if name.startswith("rep-")} == {new: "/b/"}

@@ -62,7 +62,7 @@ def call(
     present = {k: v for k, v in params.items() if v is not None}
     for member, member_shape in shape.members.items():
         if member_shape.metadata.get("idempotencyToken") and member not in present:
-            seed = f"{pc.stack_id}/{pc.logical_id}/{operation}"
+            seed = f"{pc.resource_key}/{operation}"
             present[member] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
     return pc.call("sagemaker", operation, typed(shape, present), creates=creates)
 
