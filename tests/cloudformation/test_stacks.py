@@ -341,3 +341,22 @@ def test_a_replacement_gets_a_name_of_its_own(server: LiveServer) -> None:
     assert new != old and new.startswith("rep-Worker-")
     roles = {r["RoleName"]: r["Path"] for r in iam.list_roles()["Roles"]}
     assert {name: path for name, path in roles.items() if name.startswith("rep-")} == {new: "/b/"}
+
+
+def test_a_rolled_back_replacement_lists_the_resource_it_kept(server: LiveServer) -> None:
+    server.client("logs").create_log_group(logGroupName="taken")
+    cfn = server.client("cloudformation")
+    cfn.create_stack(StackName="rbr", TemplateBody=template({"Moved": group(LogGroupName="a")}))
+    assert settled(cfn, "rbr")["StackStatus"] == "CREATE_COMPLETE"
+    bad = json.loads(
+        template({"Moved": group(LogGroupName="b"), "Clash": group(LogGroupName="taken")})
+    )
+    bad["Resources"]["Clash"]["DependsOn"] = "Moved"  # fails once the replacement exists
+    cfn.update_stack(StackName="rbr", TemplateBody=json.dumps(bad))
+    assert settled(cfn, "rbr")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert set(log_groups(server)) == {"a", "taken"}
+    listed = cfn.list_stack_resources(StackName="rbr")["StackResourceSummaries"]
+    assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in listed] == [("Moved", "a")]
+    assert listed[0]["ResourceStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    described = cfn.describe_stack_resources(StackName="rbr")["StackResources"]
+    assert [r["PhysicalResourceId"] for r in described] == ["a"]
