@@ -69,9 +69,31 @@ def _sub(text: str) -> dict[str, str]:
     return {"Fn::Sub": text}
 
 
-def _allow(action: str, resource: Any = "*") -> dict[str, Any]:
+def allow(action: str, resource: Any = "*") -> dict[str, Any]:
+    """A policy document that allows one action."""
     statement = {"Effect": "Allow", "Action": action, "Resource": resource}
     return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def guarding_policy(bucket: str) -> dict[str, Any]:
+    """An AWS::S3::BucketPolicy for the bucket resource `bucket`: nobody deletes it."""
+    statement = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:DeleteBucket",
+        "Resource": _sub(f"arn:aws:s3:::${{{bucket}}}"),
+    }
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {"Bucket": {"Ref": bucket}, "PolicyDocument": document},
+    }
+
+
+def log_target(group: str) -> dict[str, str | dict[str, str]]:
+    """A rule target that delivers to the log group resource `group`."""
+    arn = f"arn:aws:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{group}}}"
+    return {"Id": "log", "Arn": _sub(arn)}
 
 
 def template(*, updated: bool = False, failing: bool = False) -> str:
@@ -94,26 +116,10 @@ def template(*, updated: bool = False, failing: bool = False) -> str:
                 "Tags": [{"Key": "stage", "Value": "two" if updated else "one"}],
             },
         },
-        "DataPolicy": {
-            "Type": "AWS::S3::BucketPolicy",
-            "Properties": {
-                "Bucket": {"Ref": "Data"},
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:DeleteBucket",
-                            "Resource": _sub("arn:aws:s3:::${Data}"),
-                        }
-                    ],
-                },
-            },
-        },
+        "DataPolicy": guarding_policy("Data"),
         "Managed": {
             "Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {"PolicyDocument": _allow("s3:PutObject" if updated else "s3:GetObject")},
+            "Properties": {"PolicyDocument": allow("s3:PutObject" if updated else "s3:GetObject")},
         },
         "AppRole": {
             "Type": "AWS::IAM::Role",
@@ -123,7 +129,7 @@ def template(*, updated: bool = False, failing: bool = False) -> str:
                 "Policies": [
                     {
                         "PolicyName": "logs",
-                        "PolicyDocument": _allow("logs:PutLogEvents" if updated else "logs:*"),
+                        "PolicyDocument": allow("logs:PutLogEvents" if updated else "logs:*"),
                     }
                 ],
             },
@@ -134,14 +140,7 @@ def template(*, updated: bool = False, failing: bool = False) -> str:
             "Properties": {
                 "EventBusName": {"Ref": "Bus"},
                 "EventPattern": {"source": ["ml.two" if updated else "ml"]},
-                "Targets": [
-                    {
-                        "Id": "log",
-                        "Arn": _sub(
-                            "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Logs}"
-                        ),
-                    }
-                ],
+                "Targets": [log_target("Logs")],
             },
         },
         "Group": {
@@ -203,7 +202,7 @@ def prepare(client: Callable[[str], Any]) -> str:
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="iris/model.tar.gz", Body=booster_archive()[1])
     role = iam.create_role(RoleName="ModelRole", AssumeRolePolicyDocument=json.dumps(TRUST))
-    read = json.dumps(_allow("s3:GetObject", "arn:aws:s3:::models/*"))
+    read = json.dumps(allow("s3:GetObject", "arn:aws:s3:::models/*"))
     iam.put_role_policy(RoleName="ModelRole", PolicyName="read", PolicyDocument=read)
     client("logs").create_log_group(logGroupName=TAKEN)
     return str(role["Role"]["Arn"])
