@@ -10,17 +10,14 @@ Prints the median and range of each; asserts only that the executions succeed.
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import sagemaker_role
-from tests.support import process_client, profile_keys, server_process, unused_port
+from bench.common import figures, own_server, runs, sagemaker_role
+from tests.support import process_client, profile_keys
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iris"
 sys.path.insert(0, str(EXAMPLE))
@@ -70,37 +67,29 @@ def _run(sm: Any, name: str) -> float:
 
 def main() -> None:
     """Run the pipeline without and with caching; print the medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        state = Path(tmp) / "state"
-        port = unused_port()
-        with server_process(state, port):
-            iam, sm = process_client(state, port, "iam"), process_client(state, port, "sagemaker")
-            access_key, secret = profile_keys(state)
-            os.environ.update(
-                AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-                AWS_ACCESS_KEY_ID=access_key,
-                AWS_SECRET_ACCESS_KEY=secret,
-                AWS_DEFAULT_REGION="us-east-1",
-                SAGEMAKER_USER_CONFIG_OVERRIDE=str(EXAMPLE / "sagemaker-config.yaml"),
-                SAGEMAKER_SUPPRESS_V2_WARNING="1",
-            )
-            session = flow.connect("bench-data")
-            flow.prepare_data(session)
-            arn = sagemaker_role(iam, "Bench")
-            for name, with_cache in (("plain", False), ("cached", True)):
-                definition = _definition(session, arn, with_cache)
-                sm.create_pipeline(PipelineName=name, PipelineDefinition=definition, RoleArn=arn)
-            plain = [_run(sm, "plain") for _ in range(args.runs)]
-            _run(sm, "cached")  # fills the cache
-            cached = [_run(sm, "cached") for _ in range(args.runs)]
-    for label, samples in (("without cache", plain), ("with the training step cached", cached)):
-        print(
-            f"{label}: median {statistics.median(samples):.2f} s "
-            f"(min {min(samples):.2f}, max {max(samples):.2f}, {len(samples)} runs)"
+    count = runs(__doc__)
+    with own_server() as (state, port):
+        iam, sm = process_client(state, port, "iam"), process_client(state, port, "sagemaker")
+        access_key, secret = profile_keys(state)
+        os.environ.update(
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+            AWS_ACCESS_KEY_ID=access_key,
+            AWS_SECRET_ACCESS_KEY=secret,
+            AWS_DEFAULT_REGION="us-east-1",
+            SAGEMAKER_USER_CONFIG_OVERRIDE=str(EXAMPLE / "sagemaker-config.yaml"),
+            SAGEMAKER_SUPPRESS_V2_WARNING="1",
         )
+        session = flow.connect("bench-data")
+        flow.prepare_data(session)
+        arn = sagemaker_role(iam, "Bench")
+        for name, with_cache in (("plain", False), ("cached", True)):
+            definition = _definition(session, arn, with_cache)
+            sm.create_pipeline(PipelineName=name, PipelineDefinition=definition, RoleArn=arn)
+        plain = [_run(sm, "plain") for _ in range(count)]
+        _run(sm, "cached")  # fills the cache
+        cached = [_run(sm, "cached") for _ in range(count)]
+    for label, samples in (("without cache", plain), ("with the training step cached", cached)):
+        print(f"{label}: {figures(samples)}")
 
 
 if __name__ == "__main__":

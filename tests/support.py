@@ -206,15 +206,21 @@ def file_sha256(path: Path) -> str:
 
 
 @contextmanager
-def server_process(state: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def server_process(
+    state: Path, port: int, database_url: str | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`airlock server` as a process of its own (for crash tests and fair benchmarks).
 
     With port 0 the server picks one; its address is known from the record it writes.
+    Without `database_url` its store is SQLite in the state dir.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRLOCK_"))}
     binary = Path(sys.executable).parent / "airlock"
+    command = [str(binary), "server", "--state-dir", str(state), "--port", str(port)]
+    if database_url:
+        command += ["--database-url", database_url]
     process = subprocess.Popen(
-        [str(binary), "server", "--state-dir", str(state), "--port", str(port)],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

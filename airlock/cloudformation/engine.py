@@ -326,6 +326,8 @@ class StackRun:
             logical_id=row.logical_id,
             tags=tags,
             on_created=created,
+            # Per row: a replacement (a new row, same logical id) gets names of its own.
+            resource_key=f"{stack_id}/{row.logical_id}/{row_pk}",
         )
 
     def _progress(self, row: StackResource, provider: ResourceType) -> StackResource:
@@ -484,48 +486,59 @@ class StackRun:
     # Update rollback ------------------------------------------------------------------
 
     def _revert(self) -> bool:
-        """Put resources updated in place back as they were, then clean up what was added."""
+        """Put resources updated in place back as they were, then clean up what was added.
+
+        The rollback is an operation of its own: once, it restores the template and
+        takes the next generation. A row of an older generation with properties to go
+        back to begins its revert (one transaction swaps the properties); one of this
+        generation continues it (configure, wait until ready) as an update would, so a
+        restart neither repeats a revert's start nor skips its wait.
+        """
         with self.db.write() as session:
             stack, rows = self._load(session)
             previous = stack.previous or {}
-            if previous:
+            if previous and not previous.get("reverting"):
                 stack.template = previous["template"]
                 stack.template_body = previous["template_body"]
                 stack.parameters = previous["parameters"]
                 stack.tags = previous["tags"]
-            for row in rows:
-                if row.replaced:
+                stack.generation += 1
+                stack.previous = {**previous, "reverting": True}
+                for row in rows:
                     row.replaced = False
+            generation = stack.generation
+        _, rows = self._snapshot()
+        waiting = False
         for row in rows:
             if row.old_properties is None or row.status in GONE:
                 continue
             provider = self.types[row.type]
-            pc = self._context(row)
-            with self.db.write() as session:
-                stack, _ = self._load(session)
-                found = session.get(StackResource, row.id)
-                assert found is not None
-                set_resource_status(session, self.clock, stack, found, "UPDATE_IN_PROGRESS")
-            try:
-                assert row.physical_id is not None
-                provider.configure(pc, row.physical_id, row.old_properties, row.properties)
-                attributes = provider.attributes(pc, row.physical_id, row.old_properties)
-            except (ServiceError, ResourceFailed) as error:
-                raise _Failed(row.logical_id, failure_reason(pc, error)) from error
-            with self.db.write() as session:
-                stack, _ = self._load(session)
-                found = session.get(StackResource, row.id)
-                assert found is not None
-                found.properties = found.old_properties or found.properties
-                found.old_properties = None
-                found.attributes = attributes
-                set_resource_status(session, self.clock, stack, found, "UPDATE_COMPLETE")
+            if row.generation != generation:
+                row = self._begin_revert(row, generation)
+            if row.status not in SETTLED:
+                row = self._progress(row, provider)
+                waiting |= row.status not in SETTLED
+        if waiting:
+            return True
         with self.db.write() as session:
             stack, _ = self._load(session)
             set_stack_status(
                 session, self.clock, stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
             )
         return False
+
+    def _begin_revert(self, row: StackResource, generation: int) -> StackResource:
+        """Swap a row's properties back (what it had becomes what it goes to) and mark it
+        this rollback's, with its UPDATE_IN_PROGRESS."""
+        with self.db.write() as session:
+            stack, _ = self._load(session)
+            found = session.get(StackResource, row.id)
+            assert found is not None and found.old_properties is not None
+            found.properties, found.old_properties = found.old_properties, found.properties
+            found.generation = generation
+            found.phase = "created"
+            set_resource_status(session, self.clock, stack, found, "UPDATE_IN_PROGRESS")
+            return found
 
     # Deletion -------------------------------------------------------------------------
 

@@ -48,7 +48,8 @@ class Stack(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
     client_token: Mapped[str | None] = mapped_column(String(128), default=None)
     # The operation under way or last run: CREATE, UPDATE, DELETE, and the one before an
-    # update (to roll back to): its template, parameters and tags.
+    # update (to roll back to): its template, parameters and tags (`reverting` once the
+    # rollback has put them back).
     operation: Mapped[str] = mapped_column(String(16))
     previous: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime]

@@ -387,7 +387,11 @@ def _current(svc: CloudFormation, stack: Stack) -> list[StackResource]:
     ]
     latest: dict[str, StackResource] = {}
     for row in rows:
-        latest[row.logical_id] = row
+        held = latest.get(row.logical_id)
+        # A gone row never hides a live one: after a rolled-back replacement the new
+        # resource is deleted and the one kept is the stack's again.
+        if held is None or held.status in GONE or row.status not in GONE:
+            latest[row.logical_id] = row
     return list(latest.values())
 
 

@@ -48,12 +48,17 @@ class ProviderContext:
         logical_id: str,
         tags: Mapping[str, str] | None = None,
         on_created: Callable[[Session, str], None] | None = None,
+        resource_key: str | None = None,
     ) -> None:
         self.platform = platform
         self.ctx = ctx
         self.stack_name = stack_name
         self.stack_id = stack_id
         self.logical_id = logical_id
+        # What sets this physical resource apart from every other the stack makes, for
+        # generated names and idempotency tokens: a resource that replaces another has
+        # the same logical id but must not get its predecessor's name.
+        self.resource_key = resource_key or f"{stack_id}/{logical_id}"
         # Stack tags, passed on to every resource that takes tags.
         self.tags = dict(tags or {})
         self._on_created = on_created
@@ -98,10 +103,10 @@ class ProviderContext:
         """A name for a resource whose template gives none, as CloudFormation makes them.
 
         `<stack>-<LogicalId>-<13 characters>`, shortened to `max_length`; the suffix is
-        derived from the stack id and logical id, so a create repeated after a crash
-        asks for the same name.
+        derived from `resource_key`, so a create repeated after a crash asks for the
+        same name, and a replacement for a new one.
         """
-        digest = hashlib.sha256(f"{self.stack_id}/{self.logical_id}".encode()).hexdigest()
+        digest = hashlib.sha256(self.resource_key.encode()).hexdigest()
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
         number = int(digest, 16)
         suffix = ""

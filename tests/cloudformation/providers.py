@@ -44,9 +44,14 @@ class Provisioned:
         self.props = props
         self.attributes = self.provider.attributes(self.pc, self.physical_id, props)
 
-    def delete(self) -> None:
-        """Delete it."""
-        self.provider.delete(self.pc, self.physical_id, self.props)
+    def delete(self, timeout: float = 60) -> None:
+        """Delete it, asking again (as the engine does on its ticks) while it says not yet."""
+        wait_for(
+            lambda: self.provider.delete(self.pc, self.physical_id, self.props) is not False,
+            timeout=timeout,
+            interval=0.1,
+            what=f"{self.provider.type_name} {self.physical_id} to be deleted",
+        )
 
 
 def _stable(

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.events.test_delivery import log_messages
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, service_trust, wait_for
 
 
 def template(resources: dict[str, Any], **sections: Any) -> str:
@@ -368,3 +368,44 @@ def test_status_changes_are_events_on_the_default_bus(server: LiveServer, accoun
     assert resource["detail"]["resource-type"] == "AWS::Logs::LogGroup"
     assert resource["resources"] == [stack_id]
     assert resource["source"] == "aws.cloudformation"
+
+
+def test_a_replacement_gets_a_name_of_its_own(server: LiveServer) -> None:
+    # A generated name is stable for a resource (a create repeated after a crash asks for
+    # the same one), but the resource that replaces it must not ask for its name again.
+    cfn, iam = server.client("cloudformation"), server.client("iam")
+
+    def role(path: str) -> str:
+        props = {"AssumeRolePolicyDocument": service_trust("lambda.amazonaws.com"), "Path": path}
+        return template({"Worker": {"Type": "AWS::IAM::Role", "Properties": props}})
+
+    cfn.create_stack(StackName="rep", TemplateBody=role("/a/"), Capabilities=["CAPABILITY_IAM"])
+    assert settled(cfn, "rep")["StackStatus"] == "CREATE_COMPLETE"
+    before = cfn.describe_stack_resource(StackName="rep", LogicalResourceId="Worker")
+    old = before["StackResourceDetail"]["PhysicalResourceId"]
+    cfn.update_stack(StackName="rep", TemplateBody=role("/b/"), Capabilities=["CAPABILITY_IAM"])
+    assert settled(cfn, "rep")["StackStatus"] == "UPDATE_COMPLETE"
+    after = cfn.describe_stack_resource(StackName="rep", LogicalResourceId="Worker")
+    new = after["StackResourceDetail"]["PhysicalResourceId"]
+    assert new != old and new.startswith("rep-Worker-")
+    roles = {r["RoleName"]: r["Path"] for r in iam.list_roles()["Roles"]}
+    assert {name: path for name, path in roles.items() if name.startswith("rep-")} == {new: "/b/"}
+
+
+def test_a_rolled_back_replacement_lists_the_resource_it_kept(server: LiveServer) -> None:
+    server.client("logs").create_log_group(logGroupName="taken")
+    cfn = server.client("cloudformation")
+    cfn.create_stack(StackName="rbr", TemplateBody=template({"Moved": group(LogGroupName="a")}))
+    assert settled(cfn, "rbr")["StackStatus"] == "CREATE_COMPLETE"
+    bad = json.loads(
+        template({"Moved": group(LogGroupName="b"), "Clash": group(LogGroupName="taken")})
+    )
+    bad["Resources"]["Clash"]["DependsOn"] = "Moved"  # fails once the replacement exists
+    cfn.update_stack(StackName="rbr", TemplateBody=json.dumps(bad))
+    assert settled(cfn, "rbr")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert set(log_groups(server)) == {"a", "taken"}
+    listed = cfn.list_stack_resources(StackName="rbr")["StackResourceSummaries"]
+    assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in listed] == [("Moved", "a")]
+    assert listed[0]["ResourceStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    described = cfn.describe_stack_resources(StackName="rbr")["StackResources"]
+    assert [r["PhysicalResourceId"] for r in described] == ["a"]

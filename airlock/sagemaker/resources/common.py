@@ -62,7 +62,7 @@ def call(
     present = {k: v for k, v in params.items() if v is not None}
     for member, member_shape in shape.members.items():
         if member_shape.metadata.get("idempotencyToken") and member not in present:
-            seed = f"{pc.stack_id}/{pc.logical_id}/{operation}"
+            seed = f"{pc.resource_key}/{operation}"
             present[member] = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
     return pc.call("sagemaker", operation, typed(shape, present), creates=creates)
 
@@ -153,6 +153,7 @@ class NamedResource(BaseResource):
         """The ARN, and the name under `<kind>Name`."""
         return {"Ref": physical_id, self.name_key: name_of(pc, props, self.name_key)}
 
-    def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> None:
+    def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> bool | None:
         """`Delete<kind>` by the name in the ARN."""
         delete(pc, f"Delete{self.kind}", {self.name_key: name_in(physical_id)})
+        return None

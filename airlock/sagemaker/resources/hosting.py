@@ -10,7 +10,6 @@ from typing import Any
 
 from airlock.core.errors import ServiceError
 from airlock.core.resources import Properties, ProviderContext, ResourceFailed, ResourceSpec
-from airlock.platform.polling import wait_until
 
 from .common import NamedResource, call, members, missing, name_in, sync_tags
 
@@ -41,8 +40,6 @@ UPDATE_MEMBERS = (
 )
 # Statuses an endpoint passes through on its way to InService.
 ON_THE_WAY = ("Creating", "Updating", "SystemUpdating", "RollingBack")
-# How long a delete waits for the hosting worker to take the endpoint away.
-DELETED_WITHIN = 120.0
 
 
 class Model(NamedResource):
@@ -129,30 +126,22 @@ class Endpoint(NamedResource):
             )
         raise ResourceFailed(reason or f"Endpoint {physical_id} is {status}.")
 
-    def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> None:
-        """DeleteEndpoint, then wait until the endpoint is gone, as CloudFormation does.
+    def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> bool | None:
+        """DeleteEndpoint once, then False until the endpoint is gone, as CloudFormation waits.
 
         SageMaker takes an endpoint away in the background (Deleting, then gone); the
-        wait polls DescribeEndpoint, and a delete repeated after a crash finds the
-        endpoint Deleting or gone.
+        engine asks again on a later tick instead of holding its thread, and a delete
+        repeated after a crash finds the endpoint Deleting or gone.
         """
-        super().delete(pc, physical_id, props)
-
-        def deleted() -> bool:
-            try:
-                self._describe(pc, physical_id)
-            except ServiceError as error:
-                if missing(error):
-                    return True
-                raise
-            return False
-
         try:
-            wait_until(deleted, timeout=DELETED_WITHIN, interval=0.1, what="the endpoint")
-        except TimeoutError as error:
-            raise ResourceFailed(
-                f"Endpoint {physical_id} was still being deleted after {DELETED_WITHIN:.0f}s."
-            ) from error
+            status = self._describe(pc, physical_id).get("EndpointStatus")
+        except ServiceError as error:
+            if missing(error):
+                return True
+            raise
+        if status != "Deleting":
+            super().delete(pc, physical_id, props)
+        return False
 
 
 def _same(name: str | None, other: str) -> bool:
