@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from airlock.core.calls import acting_context
 from airlock.core.context import Principal, PrincipalType, RequestContext
-from airlock.events import EventsService, new_event
+from airlock.events import EventsService
 from airlock.platform.clock import Clock
 from airlock.sts import assume_role_for_service
 
@@ -81,18 +81,14 @@ def actor(session: Session, clock: Clock, platform: Any, stack: Stack) -> Reques
 def _bus_event(
     session: Session, clock: Clock, stack: Stack, kind: str, detail: dict[str, Any]
 ) -> None:
-    events = EventsService(session, clock)
-    bus = events.bus(stack.account_id, stack.region, "default")
-    envelope = new_event(
-        account=stack.account_id,
-        region=stack.region,
+    EventsService(session, clock).emit(
+        stack.account_id,
+        stack.region,
         source="aws.cloudformation",
         detail_type=kind,
         detail=detail,
         resources=[stack.stack_id],
-        time=clock.now(),
     )
-    events.accept(bus, envelope)
 
 
 def set_stack_status(

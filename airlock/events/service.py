@@ -249,6 +249,29 @@ class EventsService:
 
     # Events --------------------------------------------------------------------------
 
+    def emit(
+        self,
+        account: str,
+        region: str,
+        *,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: Sequence[str],
+    ) -> str:
+        """An AWS service's event (`aws.sagemaker`…) on the account's default bus, in the
+        caller's transaction, so it is sent exactly when the change it reports commits."""
+        envelope = new_event(
+            account=account,
+            region=region,
+            source=source,
+            detail_type=detail_type,
+            detail=detail,
+            resources=resources,
+            time=self.clock.now(),
+        )
+        return self.accept(self.bus(account, region, "default"), envelope)
+
     def accept(self, bus: EventBus, envelope: dict[str, Any]) -> str:
         """Store an event and a delivery for every target of every matching rule."""
         event = Event(

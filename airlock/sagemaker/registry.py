@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from airlock.core.context import RequestContext
-from airlock.events import EventsService, new_event
+from airlock.events import EventsService
 from airlock.iam.policy import MalformedPolicyDocument, PolicyKind, parse_policy
 from airlock.platform.clock import Clock
 
@@ -331,15 +331,11 @@ class Registry:
         ):
             if package.spec.get(member) is not None:
                 detail[member] = package.spec[member]
-        events = EventsService(self.session, self.clock)
-        bus = events.bus(package.account_id, package.region, "default")
-        envelope = new_event(
-            account=package.account_id,
-            region=package.region,
+        EventsService(self.session, self.clock).emit(
+            package.account_id,
+            package.region,
             source="aws.sagemaker",
             detail_type=STATE_CHANGE,
             detail=detail,
             resources=[package.arn],
-            time=self.clock.now(),
         )
-        events.accept(bus, envelope)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from airlock.events import EventsService, new_event
+from airlock.events import EventsService
 from airlock.platform.clock import Clock
 
 from .models import Endpoint
@@ -35,16 +35,11 @@ def set_status(session: Session, clock: Clock, row: Endpoint, status: str) -> No
     }
     if row.failure_reason:
         detail["FailureReason"] = row.failure_reason
-    events = EventsService(session, clock)
-    events.accept(
-        events.bus(row.account_id, row.region, "default"),
-        new_event(
-            account=row.account_id,
-            region=row.region,
-            source="aws.sagemaker",
-            detail_type=ENDPOINT_CHANGE,
-            detail=detail,
-            resources=[row.arn],
-            time=clock.now(),
-        ),
+    EventsService(session, clock).emit(
+        row.account_id,
+        row.region,
+        source="aws.sagemaker",
+        detail_type=ENDPOINT_CHANGE,
+        detail=detail,
+        resources=[row.arn],
     )

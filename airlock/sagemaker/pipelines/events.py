@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from airlock.events import EventsService, new_event
+from airlock.events import EventsService
 from airlock.platform.clock import Clock
 
 from .models import ExecutionStep, Pipeline, PipelineExecution
@@ -28,18 +28,14 @@ def _send(
     detail: dict[str, Any],
     resources: list[str],
 ) -> None:
-    events = EventsService(session, clock)
-    bus = events.bus(pipeline.account_id, pipeline.region, "default")
-    envelope = new_event(
-        account=pipeline.account_id,
-        region=pipeline.region,
+    EventsService(session, clock).emit(
+        pipeline.account_id,
+        pipeline.region,
         source="aws.sagemaker",
         detail_type=kind,
         detail={k: v for k, v in detail.items() if v is not None},
         resources=resources,
-        time=clock.now(),
     )
-    events.accept(bus, envelope)
 
 
 def execution_changed(
