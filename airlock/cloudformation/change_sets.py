@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from airlock.core.api import Output, Params
+from airlock.core.calls import resource_types
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
 
@@ -30,6 +31,7 @@ from .service import (
     check_stack_name,
     checked_parameters,
     fetch_template,
+    find_change_set,
     new_stack_id,
     parsed,
     stack_resource,
@@ -53,29 +55,6 @@ def _bad_token() -> errors.CloudFormationValidation:
     return errors.CloudFormationValidation("Invalid NextToken")
 
 
-def find_change_set(
-    svc: CloudFormation, ctx: RequestContext, name: str, stack_name: str | None
-) -> ChangeSet:
-    """A change set by ARN, or by name within a stack; ChangeSetNotFound otherwise."""
-    query = (
-        select(ChangeSet)
-        .join(Stack, Stack.id == ChangeSet.stack_pk)
-        .where(Stack.account_id == ctx.account_id, Stack.region == ctx.region)
-    )
-    if name.startswith("arn:"):
-        found = svc.session.scalars(query.where(ChangeSet.arn == name)).first()
-    else:
-        stack = live_stack(svc.session, ctx.account_id, ctx.region, stack_name or "")
-        found = None
-        if stack is not None:
-            found = svc.session.scalars(
-                query.where(ChangeSet.stack_pk == stack.id, ChangeSet.name == name)
-            ).first()
-    if found is None:
-        raise errors.ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
-    return found
-
-
 def compute_changes(
     svc: CloudFormation, stack: Stack, template: dict[str, Any], parameters: dict[str, Any]
 ) -> list[Output]:
@@ -95,9 +74,6 @@ def compute_changes(
         if row is None:
             raise _Unknown(logical_id)
         return row.attributes
-
-    types = svc.known_types()
-    from airlock.core.calls import resource_types
 
     providers = resource_types(svc.platform)
     changes: list[Output] = []
@@ -126,7 +102,8 @@ def compute_changes(
             raise errors.CloudFormationValidation(error.message) from error
         if row.type == type_name and props == row.properties:
             continue
-        create_only = providers[type_name].spec.create_only if type_name in types else frozenset()
+        provider = providers.get(type_name)
+        create_only = provider.spec.create_only if provider is not None else frozenset()
         changed = sorted(
             set(props) ^ set(row.properties)
             | {k for k in props if k in row.properties and props[k] != row.properties[k]}

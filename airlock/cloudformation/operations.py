@@ -20,6 +20,7 @@ from .service import (
     check_stack_name,
     checked_parameters,
     fetch_template,
+    find_change_set,
     new_stack_id,
     parsed,
     stack_resource,
@@ -482,8 +483,6 @@ def list_stack_resources(svc: CloudFormation, ctx: RequestContext, p: Params) ->
 def get_template(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
     """The stack's template as it was given."""
     if p.get("ChangeSetName"):
-        from .change_sets import find_change_set
-
         change_set = find_change_set(svc, ctx, p["ChangeSetName"], p.get("StackName"))
         body = change_set.template_body
     elif p.get("StackName"):

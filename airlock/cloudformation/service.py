@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airlock.core.api import Params, Resource
@@ -16,7 +17,7 @@ from airlock.core.context import RequestContext
 from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
 
 from . import errors
-from .models import Stack
+from .models import ChangeSet, Stack
 from .stacks import live_stack
 from .template import (
     ParameterError,
@@ -50,6 +51,29 @@ class CloudFormation:
     def known_types(self) -> set[str]:
         """Every resource type the implemented services provide."""
         return set(resource_types(self.platform))
+
+
+def find_change_set(
+    svc: CloudFormation, ctx: RequestContext, name: str, stack_name: str | None
+) -> ChangeSet:
+    """A change set by ARN, or by name within a stack; ChangeSetNotFound otherwise."""
+    query = (
+        select(ChangeSet)
+        .join(Stack, Stack.id == ChangeSet.stack_pk)
+        .where(Stack.account_id == ctx.account_id, Stack.region == ctx.region)
+    )
+    if name.startswith("arn:"):
+        found = svc.session.scalars(query.where(ChangeSet.arn == name)).first()
+    else:
+        stack = live_stack(svc.session, ctx.account_id, ctx.region, stack_name or "")
+        found = None
+        if stack is not None:
+            found = svc.session.scalars(
+                query.where(ChangeSet.stack_pk == stack.id, ChangeSet.name == name)
+            ).first()
+    if found is None:
+        raise errors.ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
+    return found
 
 
 def stack_resource(svc: CloudFormation | None, ctx: RequestContext, p: Params) -> list[Resource]:
@@ -193,6 +217,7 @@ __all__ = [
     "check_stack_name",
     "checked_parameters",
     "fetch_template",
+    "find_change_set",
     "new_stack_id",
     "parsed",
     "stack_resource",
