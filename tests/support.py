@@ -278,3 +278,34 @@ def service_trust(service: str) -> str:
     """A trust policy that lets `service` (`events.amazonaws.com`) assume the role."""
     statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def policy_document(*statements: Any) -> str:
+    """An IAM policy document of `statements`."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def policy_user(server: LiveServer, name: str, service: str, *statements: Any) -> tuple[Any, str]:
+    """A client of `service` signed as a new user allowed `statements`, and the user's ARN."""
+    iam = server.client("iam")
+    arn = iam.create_user(UserName=name)["User"]["Arn"]
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy_document(*statements))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return server.client(service, keys=(key["AccessKeyId"], key["SecretAccessKey"])), str(arn)
+
+
+def aws_cli(server: LiveServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the aws CLI with the first account's root keys, pointed at the server."""
+    access_key, secret = server.root_keys(server.first_account_id())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
+        HOME=str(home),
+        AWS_ENDPOINT_URL=server.url,
+        AWS_ACCESS_KEY_ID=access_key,
+        AWS_SECRET_ACCESS_KEY=secret,
+        AWS_DEFAULT_REGION=server.settings.region,
+    )
+    return subprocess.run(
+        ["aws", *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )

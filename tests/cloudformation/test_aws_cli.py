@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import LiveServer, live_server
+from tests.support import LiveServer, aws_cli, live_server
 
 BIN = Path(sys.executable).parent
 TEMPLATE = """\
@@ -37,19 +36,7 @@ def aws(
     server: LiveServer, home: Path, *args: str, ok: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run the aws CLI with the first account's root keys."""
-    access_key, secret = server.root_keys(server.first_account_id())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        PATH=f"{BIN}:{env['PATH']}",
-        HOME=str(home),
-        AWS_ENDPOINT_URL=server.url,
-        AWS_ACCESS_KEY_ID=access_key,
-        AWS_SECRET_ACCESS_KEY=secret,
-        AWS_DEFAULT_REGION=server.settings.region,
-    )
-    result = subprocess.run(
-        ["aws", *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    result = aws_cli(server, home, *args)
     if ok:
         assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}{result.stdout}"
     return result

@@ -9,22 +9,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.cloudformation.test_stacks import group, settled, template
-from tests.support import LiveServer, service_trust
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
+from tests.support import LiveServer, policy_document, policy_user, service_trust
 
 ALL_CFN = {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"}
 
 
 def user(server: LiveServer, name: str, *statements: dict[str, Any]) -> tuple[Any, str]:
-    iam = server.client("iam")
-    arn = iam.create_user(UserName=name)["User"]["Arn"]
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return server.client("cloudformation", keys=(key["AccessKeyId"], key["SecretAccessKey"])), arn
+    return policy_user(server, name, "cloudformation", *statements)
 
 
 def test_a_stack_acts_as_its_role(server: LiveServer, account_id: str) -> None:
@@ -49,7 +40,7 @@ def test_a_stack_acts_as_its_role(server: LiveServer, account_id: str) -> None:
         "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
     }
     iam.put_user_policy(
-        UserName="deployer", PolicyName="p", PolicyDocument=policy(ALL_CFN, pass_role)
+        UserName="deployer", PolicyName="p", PolicyDocument=policy_document(ALL_CFN, pass_role)
     )
     # The role may not create log groups: the resource fails with the role's denial.
     cfn.create_stack(StackName="as-role", TemplateBody=body, RoleARN=role_arn)
@@ -68,7 +59,9 @@ def test_a_stack_acts_as_its_role(server: LiveServer, account_id: str) -> None:
     settled(cfn, stack["StackId"])
 
     logs_all = {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}
-    iam.put_role_policy(RoleName="StackRole", PolicyName="logs", PolicyDocument=policy(logs_all))
+    iam.put_role_policy(
+        RoleName="StackRole", PolicyName="logs", PolicyDocument=policy_document(logs_all)
+    )
     cfn.create_stack(StackName="as-role", TemplateBody=body, RoleARN=role_arn)
     assert settled(cfn, "as-role")["StackStatus"] == "CREATE_COMPLETE"
     trail = server.client("cloudtrail").lookup_events(

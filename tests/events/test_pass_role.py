@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import LiveServer, service_trust
-
-
-def _policy(*statements: Mapping[str, object]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+from tests.support import LiveServer, policy_document, policy_user, service_trust
 
 
 def test_targets_and_rules_with_a_role_need_pass_role(server: LiveServer, account_id: str) -> None:
@@ -21,11 +16,8 @@ def test_targets_and_rules_with_a_role_need_pass_role(server: LiveServer, accoun
         RoleName="Forwarder", AssumeRolePolicyDocument=service_trust("events.amazonaws.com")
     )
     role_arn = role["Role"]["Arn"]
-    user = iam.create_user(UserName="wiring")["User"]["Arn"]
     all_events = {"Effect": "Allow", "Action": "events:*", "Resource": "*"}
-    iam.put_user_policy(UserName="wiring", PolicyName="p", PolicyDocument=_policy(all_events))
-    key = iam.create_access_key(UserName="wiring")["AccessKey"]
-    events = server.client("events", keys=(key["AccessKeyId"], key["SecretAccessKey"]))
+    events, user = policy_user(server, "wiring", "events", all_events)
     events.put_rule(Name="r", EventPattern=json.dumps({"source": ["app"]}))
     other = server.create_account("other")
     target = {"Id": "bus", "Arn": f"arn:aws:events:us-east-1:{other}:event-bus/default"}
@@ -50,7 +42,7 @@ def test_targets_and_rules_with_a_role_need_pass_role(server: LiveServer, accoun
         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
     }
     iam.put_user_policy(
-        UserName="wiring", PolicyName="p", PolicyDocument=_policy(all_events, to_sagemaker)
+        UserName="wiring", PolicyName="p", PolicyDocument=policy_document(all_events, to_sagemaker)
     )
     with pytest.raises(ClientError) as caught:
         events.put_targets(Rule="r", Targets=[{**target, "RoleArn": role_arn}])
@@ -60,7 +52,7 @@ def test_targets_and_rules_with_a_role_need_pass_role(server: LiveServer, accoun
         "Condition": {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
     }
     iam.put_user_policy(
-        UserName="wiring", PolicyName="p", PolicyDocument=_policy(all_events, to_events)
+        UserName="wiring", PolicyName="p", PolicyDocument=policy_document(all_events, to_events)
     )
     answer = events.put_targets(Rule="r", Targets=[{**target, "RoleArn": role_arn}])
     assert answer["FailedEntryCount"] == 0

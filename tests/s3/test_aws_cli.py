@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import LiveServer, file_sha256, live_server
+from tests.support import LiveServer, aws_cli, file_sha256, live_server
 
 BIN = Path(sys.executable).parent
 MB = 1024 * 1024
@@ -15,19 +14,7 @@ MB = 1024 * 1024
 
 def aws(server: LiveServer, home: Path, *args: str) -> str:
     """Run the aws CLI with the first account's root keys; its output."""
-    access_key, secret = server.root_keys(server.first_account_id())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        PATH=f"{BIN}:{env['PATH']}",
-        HOME=str(home),
-        AWS_ENDPOINT_URL=server.url,
-        AWS_ACCESS_KEY_ID=access_key,
-        AWS_SECRET_ACCESS_KEY=secret,
-        AWS_DEFAULT_REGION=server.settings.region,
-    )
-    result = subprocess.run(
-        ["aws", *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    result = aws_cli(server, home, *args)
     assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}"
     return result.stdout
 

@@ -10,29 +10,23 @@ from botocore.exceptions import ClientError
 
 from tests.sagemaker.test_registry import ARTIFACT, IMAGE, error, spec
 from tests.sagemaker.test_training import TRUST, job_request
-from tests.support import LiveServer, wait_for
+from tests.support import LiveServer, policy_document, policy_user, wait_for
 
 PASS_TO_SAGEMAKER = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def user_client(server: LiveServer, name: str, *statements: dict[str, Any]) -> tuple[Any, str]:
     """A SageMaker client of a new user allowed `statements`; and the user's ARN."""
-    iam = server.client("iam")
-    arn = iam.create_user(UserName=name)["User"]["Arn"]
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return server.client("sagemaker", keys=(key["AccessKeyId"], key["SecretAccessKey"])), arn
+    return policy_user(server, name, "sagemaker", *statements)
 
 
 def role(server: LiveServer, name: str, *statements: dict[str, Any]) -> str:
     iam = server.client("iam")
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     if statements:
-        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=policy(*statements))
+        iam.put_role_policy(
+            RoleName=name, PolicyName="p", PolicyDocument=policy_document(*statements)
+        )
     return str(arn)
 
 
@@ -150,7 +144,9 @@ def test_pass_role_is_for_the_service_it_names(server: LiveServer) -> None:
         "Condition": PASS_TO_SAGEMAKER,
     }
     server.client("iam").put_user_policy(
-        UserName="builder", PolicyName="p", PolicyDocument=policy(ALL_SAGEMAKER, to_sagemaker)
+        UserName="builder",
+        PolicyName="p",
+        PolicyDocument=policy_document(ALL_SAGEMAKER, to_sagemaker),
     )
     arn = sm.create_training_job(**job_request("t2", job_role))["TrainingJobArn"]
     assert arn.endswith(":training-job/t2")
@@ -234,7 +230,9 @@ def test_a_pipelines_role_decides_what_its_steps_do(
 
     register = {"Effect": "Allow", "Action": "sagemaker:CreateModelPackage", "Resource": "*"}
     server.client("iam").put_role_policy(
-        RoleName="WeakPipelineRole", PolicyName="p", PolicyDocument=policy(READ_ARTIFACTS, register)
+        RoleName="WeakPipelineRole",
+        PolicyName="p",
+        PolicyDocument=policy_document(READ_ARTIFACTS, register),
     )
     execution = _run(sm, "reg")
     assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
@@ -276,7 +274,7 @@ def test_a_missing_group_is_created_as_the_pipelines_role(
     server.client("iam").put_role_policy(
         RoleName="PipelineRole",
         PolicyName="p",
-        PolicyDocument=policy(READ_ARTIFACTS, register, create_group),
+        PolicyDocument=policy_document(READ_ARTIFACTS, register, create_group),
     )
     execution = _run(sm, "reg")
     assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
