@@ -6,11 +6,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
+from airlock.cloudformation.stack_sets import StackSetEngine
+from airlock.cloudformation.stack_sets.engine import OperationRun
+from airlock.cloudformation.stack_sets.models import StackSetOperation
 from tests.support import LiveServer, service_trust, wait_for
 
 ADMIN_ROLE = "AWSCloudFormationStackSetAdministrationRole"
 EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def engine_of(server: LiveServer) -> StackSetEngine:
+    """The server's stack set engine."""
+    for worker in server.airlock.workers:
+        for inner in getattr(worker, "workers", [worker]):
+            if isinstance(inner, StackSetEngine):
+                return inner
+    raise AssertionError("no stack set engine")
+
+
+def advance_once(server: LiveServer, operation_id: str) -> None:
+    """One step of an operation, as the engine takes it."""
+    with server.airlock.platform.db.read() as session:
+        pk = session.scalars(
+            select(StackSetOperation.id).where(StackSetOperation.operation_id == operation_id)
+        ).one()
+    OperationRun(server.airlock.platform, pk).advance()
 
 
 def log_group_template(name: str = "${AWS::StackName}-logs") -> str:
