@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 from sqlalchemy import select
 
 from airlock.cloudformation.stack_sets import StackSetEngine
@@ -16,6 +17,15 @@ from tests.support import LiveServer, service_trust, wait_for
 ADMIN_ROLE = "AWSCloudFormationStackSetAdministrationRole"
 EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def client_in(server: LiveServer, service: str, account: str, region: str) -> Any:
+    """A client of an account's root in a region other than the server's default."""
+    access_key, secret = server.root_keys(account)
+    session = boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=region
+    )
+    return session.client(service, endpoint_url=server.url)
 
 
 def engine_of(server: LiveServer) -> StackSetEngine:

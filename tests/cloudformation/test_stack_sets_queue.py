@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from airlock.cloudformation.stack_sets import StackSetEngine
 from tests.cloudformation.sets import (
     admin_role,
+    client_in,
     execution_role,
     instances,
     log_group_template,
@@ -68,10 +68,7 @@ def operations(cfn: Any, name: str) -> list[tuple[str, str]]:
 
 def retention_calls(server: LiveServer, account: str, region: str) -> list[int]:
     """The retentions CloudFormation set on the account's log groups, oldest first."""
-    access_key, secret = server.root_keys(account)
-    trail = boto3.session.Session(
-        aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=region
-    ).client("cloudtrail", endpoint_url=server.url)
+    trail = client_in(server, "cloudtrail", account, region)
     events = trail.lookup_events(
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutRetentionPolicy"}]
     )["Events"]

@@ -125,7 +125,10 @@ def delete_stack_instances(svc: CloudFormation, ctx: RequestContext, p: Params) 
     request = _request(svc, ctx, p)
     if request.again is not None:
         return {"OperationId": request.again}
-    units = (p.get("DeploymentTargets") or {}).get("OrganizationalUnitIds") or []
+    deployment = p.get("DeploymentTargets") or {}
+    units = deployment.get("OrganizationalUnitIds") or []
+    if deployment.get("AccountFilterType") in ("INTERSECTION", "DIFFERENCE"):
+        units = []  # some of the OUs' accounts: auto-deployment keeps the OUs
     # Instances not there when it starts are skipped: those a queued create before it
     # makes are there by then.
     plan = Plan(step="delete", targets=request.targets, regions=request.regions, units=units)
