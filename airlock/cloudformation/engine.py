@@ -306,6 +306,7 @@ class StackRun:
             except ServiceError as error:
                 raise _Failed(row.logical_id, error.message) from error
             name, stack_id, tags = stack.name, stack.stack_id, dict(stack.tags)
+            generation = stack.generation
         row_pk = row.id
 
         def created(session: Session, physical_id: str) -> None:
@@ -328,6 +329,7 @@ class StackRun:
             on_created=created,
             # Per row: a replacement (a new row, same logical id) gets names of its own.
             resource_key=f"{stack_id}/{row.logical_id}/{row_pk}",
+            generation=generation,
         )
 
     def _progress(self, row: StackResource, provider: ResourceType) -> StackResource:
