@@ -281,7 +281,10 @@ def _deployed(org: Organization, name: str, operation_id: str, endpoint: str) ->
 
 def _settle(org: Organization, name: str, operation_id: str) -> None:
     """Wait for an operation (not timed)."""
+    deadline = time.monotonic() + 300
     while _operation(org.cfn, name, operation_id) != "SUCCEEDED":
+        if time.monotonic() > deadline:
+            raise SystemExit(f"stack set {name}: operation {operation_id} not over within 300 s")
         time.sleep(POLL)
 
 
