@@ -122,9 +122,12 @@ class BuildWorker(BackgroundLoop):
 
     def _run(self, build_id: int) -> None:
         try:
-            BuildRun(self.platform, build_id, self.stopping).run()
-        except Exception:
-            log.exception("build %d crashed", build_id)
+            run = BuildRun(self.platform, build_id, self.stopping)
+            try:
+                run.run()
+            except Exception as error:
+                log.exception("build %d crashed", build_id)
+                run.fault(f"Airlock could not run the build: {type(error).__name__}: {error}")
         finally:
             with self._lock:
                 self._running.discard(build_id)
@@ -222,6 +225,7 @@ class BuildRun:
             self.build_id, self.arn = build.build_id, build.arn
             self.number, self.initiator = build.build_number, build.initiator
             self.project = build.project_name
+            self.uuid = build.build_id.rsplit(":", 1)[1]
             group, stream = log_names(build)
             self.where = (self.account, self.region, group, stream)
             pgid = build.process_group
@@ -230,25 +234,30 @@ class BuildRun:
         if restarted:
             if pgid:
                 kill_process_group(pgid)
-            self._fault()
+            self.fault(RESTARTED)
             return
-        self.root = self.platform.settings.state_dir / "builds" / self.account / self.build_id
+        self.root = (
+            self.platform.settings.state_dir / "builds" / self.account / self.project / self.uuid
+        )
         try:
             self._run()
         finally:
             self._flush()
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def _fault(self) -> None:
+    def fault(self, reason: str) -> None:
+        """End the build FAULT where it stands, the phase in progress saying why."""
         now = self.platform.clock.now()
 
         def change(session: Any, build: Build) -> None:
+            if build.status != IN_PROGRESS:
+                return
             phases = list(build.phases)
             if phases and "phaseStatus" not in phases[-1]:
                 start = datetime.fromisoformat(phases[-1]["startTime"])
                 phases[-1] = _stored(
                     PhaseRecord(
-                        phases[-1]["phaseType"], start, now, FAULT, (PhaseContext("", RESTARTED),)
+                        phases[-1]["phaseType"], start, now, FAULT, (PhaseContext("", reason),)
                     )
                 )
             phases.append({"phaseType": COMPLETED, "startTime": now.isoformat()})
@@ -261,7 +270,9 @@ class BuildRun:
             emit_state_change(session, self.platform.clock, build)
 
         self._update(change)
-        self._agent(f"Build ended FAULT: {RESTARTED}")
+        if hasattr(self, "where"):
+            self._agent(f"Build ended FAULT: {reason}")
+            self._flush()
 
     def _run(self) -> None:
         self._phase(SUBMITTED, SUCCEEDED)
