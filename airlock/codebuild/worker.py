@@ -53,7 +53,12 @@ from .service import CODEBUILD, token_digest
 log = logging.getLogger("airlock.codebuild")
 
 CLIENT_ERROR = "CLIENT_ERROR"
+FLUSH_SECONDS = 0.25
 CREDENTIALS_PATH = "/_airlock/codebuild/credentials/"
+SHUT_DOWN = (
+    "The Airlock server shut down while this build ran, and its processes were killed: start "
+    "it again with RetryBuild"
+)
 RESTARTED = (
     "The Airlock server stopped while this build ran, and CodeBuild never runs a build twice: "
     "start it again with RetryBuild"
@@ -143,6 +148,7 @@ class BuildRun:
         self.pending: list[str] = []
         self.last_flush = time.monotonic()
         self.log_lock = threading.Lock()
+        self.flush_lock = threading.Lock()
 
     # -- state --------------------------------------------------------------------------------
 
@@ -205,11 +211,13 @@ class BuildRun:
         self._log(container_line(text))
 
     def _flush(self) -> None:
-        with self.log_lock:
-            lines, self.pending = self.pending, []
-            self.last_flush = time.monotonic()
-        if lines:
-            append_log(self.platform, self.where, lines)
+        # One flush at a time, so lines reach the stream in the order they were written.
+        with self.flush_lock:
+            with self.log_lock:
+                lines, self.pending = self.pending, []
+                self.last_flush = time.monotonic()
+            if lines:
+                append_log(self.platform, self.where, lines)
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -339,8 +347,20 @@ class BuildRun:
             should_stop=self._stop_requested,
             deadline=time.monotonic() + timeout,
         )
-        outcome = runner.run()
+        # Output streams live: lines are flushed while a quiet command runs, too.
+        done = threading.Event()
+        flusher = threading.Thread(target=self._flush_until, args=(done,), daemon=True)
+        flusher.start()
+        try:
+            outcome = runner.run()
+        finally:
+            done.set()
+            flusher.join()
         self._flush()
+        if self.shutdown.is_set():
+            self._cleanup(environment)
+            self.fault(SHUT_DOWN)
+            return
         ended += [r.status for r in outcome.phases]
         exported = [{"name": k, "value": v} for k, v in outcome.exported_variables.items()]
         self._update(lambda s, b: setattr(b, "exported_variables", exported))
@@ -362,6 +382,13 @@ class BuildRun:
             build.process_group = group
 
         self._update(change)
+
+    def _flush_until(self, done: threading.Event) -> None:
+        while not done.wait(FLUSH_SECONDS):
+            try:
+                self._flush()
+            except Exception:  # a failed write is retried with the next lines
+                log.exception("build log flush failed")
 
     def _cleanup(self, environment: BuildEnvironment | None) -> None:
         if environment is not None:
