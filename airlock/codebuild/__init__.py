@@ -43,6 +43,7 @@ __all__ = [
 
 def _register() -> None:
     """Hang the worker on the API (imported late: the operations import the core above)."""
+    from . import resources  # noqa: F401  (registers AWS::CodeBuild::Project)
     from .operations import api
     from .worker import BuildWorker
 
