@@ -10,6 +10,7 @@ ended gets none.
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from .service import CODEBUILD, token_digest
 
 ROUTE = "/_airlock/codebuild/credentials/{build_uuid}"
 LIFETIME = timedelta(hours=1)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _refuse(status: int, message: str) -> JSONResponse:
@@ -35,6 +37,8 @@ def _refuse(status: int, message: str) -> JSONResponse:
 def issue_credentials(platform: Any, build_uuid: str, token: str) -> JSONResponse:
     """Fresh credentials of the build's service role, if the token is the running build's."""
     clock = platform.clock
+    if not _UUID.fullmatch(build_uuid):
+        return _refuse(404, f"{build_uuid} is not a build id")
     with platform.db.write() as session:
         build = session.scalars(select(Build).where(Build.build_id.like(f"%:{build_uuid}"))).first()
         if build is None or build.status != IN_PROGRESS or not build.credentials_token_sha256:

@@ -52,6 +52,8 @@ class Build(Base):
     exported_variables: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     resolved_source_version: Mapped[str | None] = mapped_column(String(256), default=None)
     artifacts_location: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # [{artifactIdentifier, location}] of the secondary artifacts uploaded.
+    secondary_artifacts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     stop_requested: Mapped[bool] = mapped_column(default=False)
     # How many times a runner took the build up: a second time means the server died while it
     # ran, and the build ends FAULT instead of running again.

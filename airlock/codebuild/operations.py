@@ -157,7 +157,7 @@ def build_out(build: Build) -> Output:
         "initiator": build.initiator,
         "exportedEnvironmentVariables": copy.deepcopy(build.exported_variables),
         "artifacts": {"location": build.artifacts_location or ""},
-        "secondaryArtifacts": [],
+        "secondaryArtifacts": copy.deepcopy(build.secondary_artifacts or []),
     }
     if spec.get("sourceVersion"):
         out["sourceVersion"] = spec["sourceVersion"]

@@ -250,6 +250,7 @@ class CodeBuildService:
             phases=[{"phaseType": SUBMITTED, "startTime": now.isoformat()}],
             initiator=initiator,
             exported_variables=[],
+            secondary_artifacts=[],
             started_at=now,
         )
         self.session.add(build)

@@ -26,7 +26,13 @@ from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from .artifacts import ArtifactError, select_files, write_zip
-from .buildspec import Buildspec, BuildspecError, load_buildspec_file, parse_buildspec
+from .buildspec import (
+    ArtifactSpec,
+    Buildspec,
+    BuildspecError,
+    load_buildspec_file,
+    parse_buildspec,
+)
 from .environment import BuildEnvironment, create_build_environment
 from .events import emit_phase_change, emit_state_change
 from .models import Build
@@ -481,7 +487,8 @@ class BuildRun:
         text = str(self.spec["source"].get("buildspec") or "")
         if not text:
             return load_buildspec_file(src / "buildspec.yml")
-        if "\n" not in text.strip() and text.strip().endswith((".yml", ".yaml")):
+        # As CodeBuild reads it: one line that is no YAML mapping is a path in the source.
+        if "\n" not in text.strip() and ":" not in text:
             return load_buildspec_file(src / text.strip())
         return parse_buildspec(text)
 
@@ -518,36 +525,68 @@ class BuildRun:
         src: Path,
         names: Any,
     ) -> tuple[str, PhaseContext | None]:
-        artifacts = self.spec.get("artifacts") or {}
-        kind = artifacts.get("type")
-        if kind == "NO_ARTIFACTS" or spec.artifacts is None:
-            return SUCCEEDED, None
+        """The primary artifact, then each secondary one the project and buildspec both name."""
         assert access is not None
-        uuid = self.build_id.rsplit(":", 1)[1]
-        bucket = str(artifacts.get("location") or "").removeprefix("s3://").split("/", 1)[0]
+        primary = self.spec.get("artifacts") or {}
+        wanted: list[tuple[dict[str, Any], ArtifactSpec | None, str | None]] = [
+            (primary, spec.artifacts, None)
+        ]
+        secondary = spec.artifacts.secondary if spec.artifacts is not None else {}
+        for project_artifact in self.spec.get("secondaryArtifacts") or []:
+            identifier = project_artifact.get("artifactIdentifier")
+            wanted.append((project_artifact, secondary.get(identifier or ""), identifier))
+        locations: dict[str | None, str] = {}
+        for artifacts, selection, identifier in wanted:
+            if artifacts.get("type", "NO_ARTIFACTS") == "NO_ARTIFACTS" or selection is None:
+                continue
+            try:
+                locations[identifier] = self._upload_one(
+                    access, artifacts, selection, src, names.get(identifier)
+                )
+            except ArtifactError as error:
+                self._agent(f"Phase complete: UPLOAD_ARTIFACTS State: FAILED {error.message}")
+                return FAILED, PhaseContext(error.status_code, error.message)
+            except ObjectAccessError as error:
+                self._agent(f"Phase complete: UPLOAD_ARTIFACTS State: FAILED {error}")
+                return FAILED, PhaseContext(CLIENT_ERROR, str(error))
+        stored = [{"artifactIdentifier": k, "location": v} for k, v in locations.items() if k]
+
+        def change(session: Any, build: Build) -> None:
+            build.artifacts_location = locations.get(None)
+            build.secondary_artifacts = stored
+
+        self._update(change)
+        return SUCCEEDED, None
+
+    def _upload_one(
+        self,
+        access: ObjectAccess,
+        artifacts: dict[str, Any],
+        selection: ArtifactSpec,
+        src: Path,
+        expanded: str | None,
+    ) -> str:
+        """One artifact into its bucket; its location as CodeBuild shows it."""
+        location = str(artifacts.get("location") or "").removeprefix("s3://")
+        bucket, _, prefix = location.partition("/")
         if not bucket:
-            return FAILED, PhaseContext(CLIENT_ERROR, "The artifacts have no location to go to")
-        name = names.get(None) or artifacts.get("name") or self.project
-        parts = [str(artifacts.get("path") or "").strip("/")]
+            raise ArtifactError(
+                f"The artifact {artifacts.get('artifactIdentifier') or ''} has no location: "
+                "set the bucket it is uploaded to".replace("  ", " ")
+            )
+        name = expanded or artifacts.get("name") or self.project
+        parts = [prefix.strip("/"), str(artifacts.get("path") or "").strip("/")]
         if artifacts.get("namespaceType") == "BUILD_ID":
-            parts.append(uuid)
+            parts.append(self.uuid)
         parts.append(name)
         key = "/".join(p for p in parts if p)
-        try:
-            files = select_files(src, spec.artifacts)
-            if artifacts.get("packaging") == "ZIP" or kind == "CODEPIPELINE":
-                archive = write_zip(files, self.root / "artifact.zip")
-                self._agent(f"Uploading artifact to s3://{bucket}/{key}")
-                access.upload(archive, S3Url(bucket, key), "application/zip")
-            else:
-                for item in files:
-                    access.upload(item.source, S3Url(bucket, f"{key}/{item.name}"))
-        except ArtifactError as error:
-            self._agent(f"Phase complete: UPLOAD_ARTIFACTS State: FAILED {error.message}")
-            return FAILED, PhaseContext(error.status_code, error.message)
-        except ObjectAccessError as error:
-            self._agent(f"Phase complete: UPLOAD_ARTIFACTS State: FAILED {error}")
-            return FAILED, PhaseContext(CLIENT_ERROR, str(error))
-        location = f"arn:aws:s3:::{bucket}/{key}"
-        self._update(lambda s, b: setattr(b, "artifacts_location", location))
-        return SUCCEEDED, None
+        files = select_files(src, selection)
+        if artifacts.get("packaging") == "ZIP" or artifacts.get("type") == "CODEPIPELINE":
+            archive = write_zip(files, self.root / f"artifact-{secrets.token_hex(4)}.zip")
+            self._agent(f"Uploading artifact to s3://{bucket}/{key}")
+            access.upload(archive, S3Url(bucket, key), "application/zip")
+        else:
+            self._agent(f"Uploading {len(files)} artifact files to s3://{bucket}/{key}/")
+            for item in files:
+                access.upload(item.source, S3Url(bucket, f"{key}/{item.name}"))
+        return f"arn:aws:s3:::{bucket}/{key}"

@@ -202,3 +202,91 @@ def test_stop_retry_and_delete(server: LiveServer) -> None:
         f"Project cannot be found: arn:aws:codebuild:{region}:{account}:project/nope"
     )
     assert cb.list_builds(sortOrder="ASCENDING")["ids"] == [retried["id"]]
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zipped:
+        for name, text in files.items():
+            zipped.writestr(name, text)
+    return data.getvalue()
+
+
+def test_secondary_sources_and_artifacts(server: LiveServer) -> None:
+    role = make_role(server)
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="src")
+    s3.create_bucket(Bucket="out")
+    spec = """version: 0.2
+phases:
+  build:
+    commands:
+      - cat "$CODEBUILD_SRC_DIR_tools/tool.txt"
+      - mkdir -p site docs && echo page > site/index.html && echo doc > docs/readme.txt
+artifacts:
+  files:
+    - '**/*'
+  base-directory: site
+  secondary-artifacts:
+    docs:
+      files:
+        - docs/*
+      discard-paths: yes
+"""
+    s3.put_object(Bucket="src", Key="app.zip", Body=_zip({"ci/spec.yml": spec}))
+    s3.put_object(Bucket="src", Key="tools.zip", Body=_zip({"tool.txt": "tool here\n"}))
+    cb = server.client("codebuild")
+    cb.create_project(
+        **project_args(
+            role,
+            source={"type": "S3", "location": "src/app.zip", "buildspec": "ci/spec.yml"},
+            secondarySources=[
+                {"type": "S3", "location": "src/tools.zip", "sourceIdentifier": "tools"}
+            ],
+            artifacts={
+                "type": "S3",
+                "location": "out",
+                "name": "site",
+                "namespaceType": "BUILD_ID",
+            },
+            secondaryArtifacts=[
+                {
+                    "type": "S3",
+                    "location": "out",
+                    "name": "docs.zip",
+                    "packaging": "ZIP",
+                    "artifactIdentifier": "docs",
+                }
+            ],
+        )
+    )
+    started = cb.start_build(projectName="proj")["build"]
+    build = finished(cb, started["id"])
+    text = log_text(server, build)
+    assert build["buildStatus"] == "SUCCEEDED", text
+    assert "tool here" in text.splitlines()
+    uuid = started["id"].split(":")[1]
+    assert build["artifacts"]["location"] == f"arn:aws:s3:::out/{uuid}/site"
+    page = s3.get_object(Bucket="out", Key=f"{uuid}/site/index.html")["Body"].read()
+    assert page == b"page\n"
+    assert build["secondaryArtifacts"] == [
+        {"artifactIdentifier": "docs", "location": "arn:aws:s3:::out/docs.zip"}
+    ]
+    docs = s3.get_object(Bucket="out", Key="docs.zip")["Body"].read()
+    assert zipfile.ZipFile(io.BytesIO(docs)).namelist() == ["readme.txt"]
+
+
+def test_a_missing_source_object_fails_download_source(server: LiveServer) -> None:
+    role = make_role(server)
+    server.client("s3").create_bucket(Bucket="src")
+    cb = server.client("codebuild")
+    cb.create_project(**project_args(role, source={"type": "S3", "location": "src/none.zip"}))
+    build = finished(cb, cb.start_build(projectName="proj")["build"]["id"])
+    assert build["buildStatus"] == "FAILED"
+    download = next(p for p in build["phases"] if p["phaseType"] == "DOWNLOAD_SOURCE")
+    assert download["phaseStatus"] == "FAILED"
+    assert download["contexts"][0]["statusCode"] == "CLIENT_ERROR"
+    assert download["contexts"][0]["message"].startswith(
+        "Could not download the source: NoSuchKey on s3://src/none.zip"
+    )
+    assert [p["phaseType"] for p in build["phases"]][-2:] == ["FINALIZING", "COMPLETED"]

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("exported_variables", sa.JSON(), nullable=False),
         sa.Column("resolved_source_version", sa.String(length=256), nullable=True),
         sa.Column("artifacts_location", sa.String(length=2048), nullable=True),
+        sa.Column("secondary_artifacts", sa.JSON(), nullable=False),
         sa.Column("stop_requested", sa.Boolean(), nullable=False),
         sa.Column("runs", sa.Integer(), nullable=False),
         sa.Column("process_group", sa.Integer(), nullable=True),
