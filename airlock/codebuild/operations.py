@@ -362,6 +362,7 @@ def start_build(svc: CodeBuildService, ctx: RequestContext, p: Params) -> Output
     """Start a build of a project; it runs at once."""
     project = svc.require_project(ctx.account_id, ctx.region, p["projectName"])
     spec = resolve_build_spec(project, p)
+    svc.check_concurrency(project)
     if p.get("serviceRoleOverride"):
         _check_role(svc, ctx, spec["serviceRole"], project.name)
     return {"build": build_out(_start(svc, ctx, project, spec))}
@@ -374,6 +375,7 @@ def retry_build(svc: CodeBuildService, ctx: RequestContext, p: Params) -> Output
         raise InvalidInput("Invalid input: id is required to retry a build")
     old = svc.require_build(ctx.account_id, ctx.region, str(p["id"]))
     project = svc.require_project(ctx.account_id, ctx.region, old.project_name)
+    svc.check_concurrency(project)
     return {"build": build_out(_start(svc, ctx, project, copy.deepcopy(old.spec)))}
 
 

@@ -8,12 +8,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from airlock.platform.clock import Clock
 
-from .errors import InvalidInput, ResourceAlreadyExists, ResourceNotFound
+from .errors import AccountLimitExceeded, InvalidInput, ResourceAlreadyExists, ResourceNotFound
 from .models import Build, BuildProject
 from .phases import COMPLETED, IN_PROGRESS, SUBMITTED
 
@@ -256,6 +256,25 @@ class CodeBuildService:
         self.session.add(build)
         self.session.flush()
         return build
+
+    def check_concurrency(self, project: BuildProject) -> None:
+        """A project's concurrentBuildLimit: AccountLimitExceededException once it is reached."""
+        limit = project.spec.get("concurrentBuildLimit")
+        if not limit:
+            return
+        running = self.session.scalar(
+            select(func.count(Build.id)).where(
+                Build.account_id == project.account_id,
+                Build.region == project.region,
+                Build.project_name == project.name,
+                Build.status == IN_PROGRESS,
+            )
+        )
+        if (running or 0) >= limit:
+            raise AccountLimitExceeded(
+                f"Cannot have more than {limit} active builds for the project {project.name}: "
+                "wait for one to end, stop one, or raise the project's concurrentBuildLimit"
+            )
 
     def builds(self, account: str, region: str, project: str | None = None) -> list[Build]:
         """Builds newest first (of one project, or all)."""

@@ -121,6 +121,7 @@ class BuildWorker(BackgroundLoop):
         self._lock = threading.Lock()
 
     def tick(self) -> float:
+        """Start a thread for each IN_PROGRESS build no thread runs yet."""
         with self.platform.db.read() as session:
             due = session.scalars(select(Build.id).where(Build.status == IN_PROGRESS)).all()
         for build_id in due:
@@ -228,6 +229,7 @@ class BuildRun:
     # -- the run ------------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Run the build, or end it FAULT if a server that died had taken it up already."""
         with self.platform.db.write() as session:
             build = session.get(Build, self.id)
             if build is None or build.status != IN_PROGRESS:

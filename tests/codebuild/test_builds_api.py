@@ -171,8 +171,19 @@ def test_stop_retry_and_delete(server: LiveServer) -> None:
     role = make_role(server)
     cb = server.client("codebuild")
     spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n"
-    cb.create_project(**project_args(role, source={"type": "NO_SOURCE", "buildspec": spec}))
+    cb.create_project(
+        **project_args(
+            role, source={"type": "NO_SOURCE", "buildspec": spec}, concurrentBuildLimit=1
+        )
+    )
     started = cb.start_build(projectName="proj")["build"]
+    with pytest.raises(ClientError) as error:
+        cb.start_build(projectName="proj")
+    assert error.value.response["Error"]["Code"] == "AccountLimitExceededException"
+    assert error.value.response["Error"]["Message"] == (
+        "Cannot have more than 1 active builds for the project proj: wait for one to end, stop "
+        "one, or raise the project's concurrentBuildLimit"
+    )
 
     def in_build() -> bool:
         build = cb.batch_get_builds(ids=[started["id"]])["builds"][0]
