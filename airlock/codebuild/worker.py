@@ -46,6 +46,7 @@ from .phases import (
     IN_PROGRESS,
     PROVISIONING,
     QUEUED,
+    STOPPED,
     SUBMITTED,
     SUCCEEDED,
     UPLOAD_ARTIFACTS,
@@ -276,6 +277,13 @@ class BuildRun:
                         phases[-1]["phaseType"], start, now, FAULT, (PhaseContext("", reason),)
                     )
                 )
+            elif phases and phases[-1].get("phaseStatus") == STOPPED:
+                # Stopped by the shutdown, not by StopBuild: the phase says what happened.
+                phases[-1] = {
+                    **phases[-1],
+                    "phaseStatus": FAULT,
+                    "contexts": [PhaseContext("", reason).to_api()],
+                }
             phases.append({"phaseType": COMPLETED, "startTime": now.isoformat()})
             build.phases = phases
             build.current_phase = COMPLETED
@@ -513,6 +521,8 @@ class BuildRun:
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{endpoint}{CREDENTIALS_PATH}{uuid}",
             "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
         }
+        if self.spec["source"].get("sourceIdentifier"):
+            variables[f"CODEBUILD_SRC_DIR_{self.spec['source']['sourceIdentifier']}"] = str(src)
         for extra in self.spec.get("secondarySources") or []:
             identifier = extra["sourceIdentifier"]
             variables[f"CODEBUILD_SRC_DIR_{identifier}"] = str(self.root / "src2" / identifier)

@@ -56,3 +56,37 @@ def test_a_killed_server_faults_the_build(tmp_path: Path) -> None:
         assert build["phases"][-1]["phaseType"] == "COMPLETED"
         # Never run again: the command ran once.
         assert marker.read_text() == "started\n"
+
+
+def test_a_clean_shutdown_faults_the_build(tmp_path: Path) -> None:
+    from tests.codebuild.test_projects_api import make_role
+    from tests.support import live_server
+
+    state = tmp_path / "state"
+    marker = tmp_path / "marker"
+    with live_server(state) as server:
+        cb = server.client("codebuild")
+        args = project_args(make_role(server), source={"type": "NO_SOURCE", "buildspec": SPEC})
+        args["environment"]["environmentVariables"] = [{"name": "MARKER", "value": str(marker)}]
+        cb.create_project(**args)
+        build_id = cb.start_build(projectName="proj")["build"]["id"]
+        wait_for(lambda: marker.exists(), what="the build's command to start")
+    with live_server(state) as server:
+        cb = server.client("codebuild")
+
+        def ended() -> dict[str, Any] | None:
+            build = cb.batch_get_builds(ids=[build_id])["builds"][0]
+            return build if build["buildComplete"] else None
+
+        build = wait_for(ended, timeout=60, interval=0.2, what="the build to end")
+        assert build["buildStatus"] == "FAULT"
+        assert marker.read_text() == "started\n"
+        phase = next(p for p in build["phases"] if p["phaseType"] == "BUILD")
+        assert phase["phaseStatus"] == "FAULT"
+        assert phase["contexts"] == [
+            {
+                "statusCode": "",
+                "message": "The Airlock server shut down while this build ran, and its processes "
+                "were killed: start it again with RetryBuild",
+            }
+        ]
