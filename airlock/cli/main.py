@@ -24,6 +24,8 @@ from airlock.services import SERVICES
 from airlock.settings import Settings
 
 from .address import listen, recorded
+from .builds import BuildLogError, print_build_log
+from .builds import client as api_client
 from .coverage import coverage
 from .deadletters import DeadLetterError, failed_deliveries
 from .demo import run_demo
@@ -62,6 +64,8 @@ endpoints_app = typer.Typer(help="SageMaker endpoints.", no_args_is_help=True)
 app.add_typer(endpoints_app, name="endpoints")
 stacks_app = typer.Typer(help="CloudFormation stacks.", no_args_is_help=True)
 app.add_typer(stacks_app, name="stacks")
+builds_app = typer.Typer(help="CodeBuild builds.", no_args_is_help=True)
+app.add_typer(builds_app, name="builds")
 
 
 def console() -> Console:
@@ -332,6 +336,39 @@ def stacks_watch(
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
     if not view.succeeded(status):
+        raise typer.Exit(1)
+
+
+@builds_app.command("logs")
+def builds_logs(
+    build_id: Annotated[str, typer.Argument(help="Build id (project:uuid) or ARN")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing until the build completes")
+    ] = False,
+    profile: Profile = "default",
+    state_dir: StateDir = None,
+    host: ServerHost = None,
+    port: ServerPort = None,
+) -> None:
+    """A build's log, from its CloudWatch Logs stream.
+
+    With --follow, ends when the build does; exit status 1 if it did not succeed.
+    """
+    settings, warning = client_settings(state_dir, host, port)
+    if warning:
+        typer.echo(warning, err=True)
+    codebuild = api_client(settings, profile, "codebuild")
+    logs = api_client(settings, profile, "logs")
+    try:
+        status = print_build_log(codebuild, logs, build_id, typer.echo, follow=follow)
+    except ClientError as error:
+        typer.echo(error.response["Error"].get("Message", str(error)), err=True)
+        raise typer.Exit(1) from error
+    except BuildLogError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    if follow and status != "SUCCEEDED":
+        typer.echo(f"Build {build_id} ended {status}", err=True)
         raise typer.Exit(1)
 
 

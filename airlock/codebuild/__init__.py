@@ -1,4 +1,4 @@
-"""CodeBuild's build machinery: buildspecs, phase transitions, artifacts, environments, runner."""
+"""CodeBuild: build projects and builds that run their buildspecs for real."""
 
 from .artifacts import ArtifactError, SelectedFile, select_files, write_zip
 from .buildspec import (
@@ -39,3 +39,15 @@ __all__ = [
     "succeeding",
     "write_zip",
 ]
+
+
+def _register() -> None:
+    """Hang the worker on the API (imported late: the operations import the core above)."""
+    from . import resources  # noqa: F401  (registers AWS::CodeBuild::Project)
+    from .operations import api
+    from .worker import BuildWorker
+
+    api.worker = BuildWorker
+
+
+_register()

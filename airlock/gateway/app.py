@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from airlock.codebuild import credentials
 from airlock.core.api import WAKE_WORKERS, ServiceApi
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
@@ -186,7 +187,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             airlock.stop()
 
     app = Starlette(
-        routes=[Route("/{path:path}", airlock.endpoint, methods=METHODS)],
+        routes=[
+            Route(
+                credentials.ROUTE,
+                credentials.credentials_endpoint(airlock.platform),
+                methods=["GET"],
+            ),
+            Route("/{path:path}", airlock.endpoint, methods=METHODS),
+        ],
         middleware=[Middleware(FastLane, gateway=airlock.gateway)],
         lifespan=lifespan,
     )
