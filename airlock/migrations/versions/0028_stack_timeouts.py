@@ -1,7 +1,7 @@
 """CreateStack's TimeoutInMinutes
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-02 18:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
