@@ -116,7 +116,7 @@ def _conflict(ref: str, existing: dict[str, str]) -> str | None:
     return None
 
 
-def _check(
+def check_update(
     update: RefUpdate, current: dict[str, str], repository: Repository, seen: set[str]
 ) -> str | None:
     """Why an update cannot be applied to the refs as they are, or None."""
@@ -188,7 +188,7 @@ def apply_ref_updates(
     seen: set[str] = set()
     outcomes: list[RefOutcome] = []
     for update in updates:
-        outcomes.append(RefOutcome(update, _check(update, current, repository, seen)))
+        outcomes.append(RefOutcome(update, check_update(update, current, repository, seen)))
         seen.add(update.ref)
     if atomic and any(not o.applied for o in outcomes):
         return [

@@ -82,6 +82,14 @@ def _zip_files(data: bytes, where: str) -> list[tuple[str, int, bytes]]:
     return files
 
 
+def _refuse_triggers(props: Properties) -> None:
+    if props.get("Triggers"):
+        raise ResourceFailed(
+            "Airlock does not implement CodeCommit repository triggers yet; remove Triggers "
+            "(an EventBridge rule on CodeCommit Repository State Change does the same)."
+        )
+
+
 class Repository(BaseResource):
     """A CodeCommit repository; its physical id is the repository id."""
 
@@ -95,11 +103,7 @@ class Repository(BaseResource):
     )
 
     def create(self, pc: ProviderContext, props: Properties) -> str:
-        if props.get("Triggers"):
-            raise ResourceFailed(
-                "Airlock does not implement CodeCommit repository triggers yet; remove Triggers "
-                "(an EventBridge rule on CodeCommit Repository State Change does the same)."
-            )
+        _refuse_triggers(props)
         request: dict[str, Any] = {"repositoryName": str(props["RepositoryName"])}
         if props.get("RepositoryDescription") is not None:
             request["repositoryDescription"] = str(props["RepositoryDescription"])
@@ -119,6 +123,7 @@ class Repository(BaseResource):
     def configure(
         self, pc: ProviderContext, physical_id: str, props: Properties, old: Properties | None
     ) -> None:
+        _refuse_triggers(props)  # before anything changes
         name = str(props["RepositoryName"])
         if old is None:
             if props.get("Code"):
