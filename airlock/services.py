@@ -7,6 +7,7 @@ from typing import Any
 from airlock.audit import api as cloudtrail_api
 from airlock.cloudformation import api as cloudformation_api
 from airlock.codebuild.operations import api as codebuild_api
+from airlock.codecommit import api as codecommit_api
 from airlock.core.api import ServiceApi
 from airlock.events import api as events_api
 from airlock.iam import api as iam_api
@@ -27,6 +28,7 @@ SERVICES: list[ServiceApi[Any]] = [
     events_api,
     sagemaker_api,
     sagemaker_runtime_api,
+    codecommit_api,
     cloudformation_api,
     codebuild_api,
 ]

@@ -44,6 +44,8 @@ ENTRY: dict[str, Callable[[str], str]] = {
     "AWS::SageMaker::Endpoint": lambda arn: f"endpoint {_last(arn)}",
     "AWS::SageMaker::Pipeline": lambda name: f"pipeline {name.lower()}",
     "AWS::SageMaker::ModelPackageGroup": lambda arn: f"model-package-group {_last(arn)}",
+    # A repository's physical id is its id, which a rename keeps.
+    "AWS::CodeCommit::Repository": lambda repository_id: f"repository {repository_id}",
 }
 # Types whose physical id names no entry: only the inventory's difference checks them.
 WITHOUT_ENTRY = {"AWS::IAM::Policy", "AWS::Events::EventBusPolicy"}
@@ -128,6 +130,11 @@ def _sagemaker(client: Clients) -> set[str]:
     }
 
 
+def _codecommit(client: Clients) -> set[str]:
+    listed = _pages(client("codecommit"), "list_repositories", "repositories")
+    return {f"repository {r['repositoryId']}" for r in listed}
+
+
 def inventory(client: Clients) -> set[str]:
     """One line per thing an account holds (`role R`, `role R inline P`, `bucket B policy`…),
     listed with `client(service)`, the account's clients."""
@@ -137,5 +144,6 @@ def inventory(client: Clients) -> set[str]:
         | _s3(client)
         | _events(client)
         | _sagemaker(client)
+        | _codecommit(client)
         | {f"log-group {group['logGroupName']}" for group in groups}
     )

@@ -60,6 +60,10 @@ SEEDS: dict[str, Any] = {
     "s3": lambda c: c.create_bucket(Bucket="fuzz"),
     "events": lambda c: c.put_rule(Name="fuzz", EventPattern='{"source": ["fuzz"]}'),
     "sagemaker": lambda c: c.create_model_package_group(ModelPackageGroupName="fuzz"),
+    "codecommit": lambda c: (
+        c.create_repository(repositoryName="fuzz"),
+        c.put_file(repositoryName="fuzz", branchName="fuzz", filePath="fuzz", fileContent=b"f"),
+    ),
 }
 
 

@@ -1,0 +1,21 @@
+"""CodeCommit tests run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import LiveServer
+
+
+@pytest.fixture
+def server(server_on_each_database: LiveServer) -> LiveServer:
+    """This package's tests run on each database backend."""
+    return server_on_each_database
+
+
+@pytest.fixture
+def cc(server: LiveServer) -> Any:
+    """A CodeCommit client of the first account's root."""
+    return server.client("codecommit")
