@@ -1,7 +1,8 @@
-"""Authentication: SigV4 signatures, presigned URLs and aws-chunked bodies."""
+"""Authentication: SigV4 signatures, presigned URLs, aws-chunked bodies and git passwords."""
 
 from .chunked import AwsChunkedDecoder, BadDigest, CheckedBody
 from .errors import AuthError, AuthFailure, Family, auth_error
+from .git_credentials import GitRefusal, GitSigner, verify_git_password
 from .sigv4 import (
     SignatureInfo,
     canonical_request,
@@ -18,6 +19,8 @@ __all__ = [
     "BadDigest",
     "CheckedBody",
     "Family",
+    "GitRefusal",
+    "GitSigner",
     "SignatureInfo",
     "auth_error",
     "canonical_request",
@@ -25,4 +28,5 @@ __all__ = [
     "signing_key",
     "string_to_sign",
     "verify",
+    "verify_git_password",
 ]

@@ -265,8 +265,13 @@ def canonical_request(
 
 def string_to_sign(info: SignatureInfo, canonical: str) -> str:
     """The string whose HMAC is the signature."""
+    return scoped_string_to_sign(_stamp(info.request_time), info.scope, canonical)
+
+
+def scoped_string_to_sign(stamp: str, scope: str, canonical: str) -> str:
+    """The string to sign for a canonical request signed at `stamp` within `scope`."""
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return "\n".join([ALGORITHM, _stamp(info.request_time), info.scope, digest])
+    return "\n".join([ALGORITHM, stamp, scope, digest])
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -305,6 +310,11 @@ def check_time(info: SignatureInfo, now: datetime) -> None:
                 f"{_stamp(now + MAX_SKEW)} ({_stamp(now)} + 15 min.)",
             )
         return
+    check_skew(signed, now)
+
+
+def check_skew(signed: datetime, now: datetime) -> None:
+    """Reject a signature made more than 15 minutes before or after `now`."""
     if signed < now - MAX_SKEW:
         raise AuthError(
             AuthFailure.SKEWED,

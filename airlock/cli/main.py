@@ -44,7 +44,8 @@ from .options import (
     client_settings,
     make_settings,
 )
-from .stacks import cloudformation_client, succeeded, watch
+from .stack_sets import NoOperation
+from .stacks import cloudformation_client, view_of, watch
 
 app = typer.Typer(
     help="Airlock: multi-account ML model deployment on your machine, over the AWS APIs.",
@@ -295,7 +296,17 @@ def events_failed(
 
 @stacks_app.command("watch")
 def stacks_watch(
-    stack: Annotated[str, typer.Argument(help="Stack name or id")],
+    name: Annotated[str, typer.Argument(help="Stack name or id, or stack set name")],
+    stack_set: Annotated[
+        bool,
+        typer.Option("--stack-set", help="NAME is a stack set: watch one of its operations"),
+    ] = False,
+    operation_id: Annotated[
+        str | None,
+        typer.Option(
+            "--operation-id", help="The stack set operation to watch (default: the latest)"
+        ),
+    ] = None,
     profile: Profile = "default",
     state_dir: StateDir = None,
     host: ServerHost = None,
@@ -303,18 +314,24 @@ def stacks_watch(
 ) -> None:
     """A stack's operation, live: its resources with status, reason and duration.
 
-    Ends when the operation does; exit status 1 if it failed or rolled back.
+    A stack set's operation (with --stack-set or --operation-id, or when no stack is
+    named NAME): its regions and accounts with status, reason and duration. Ends when
+    the operation does; exit status 1 if it failed, rolled back or was stopped.
     """
     settings, warning = client_settings(state_dir, host, port)
     if warning:
         typer.echo(warning, err=True)
     client = cloudformation_client(settings, profile)
     try:
-        status = watch(client, stack, console())
+        view = view_of(client, name, stack_set=stack_set, operation_id=operation_id)
+        status = watch(view, console())
     except ClientError as error:
         typer.echo(error.response["Error"].get("Message", str(error)), err=True)
         raise typer.Exit(1) from error
-    if not succeeded(status):
+    except NoOperation as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    if not view.succeeded(status):
         raise typer.Exit(1)
 
 

@@ -1,4 +1,5 @@
-"""`airlock stacks watch`: a stack's operation, live, as a tree of its resources.
+"""`airlock stacks watch`: a stack's operation, live, as a tree of its resources; or a
+stack set's operation, as a tree of its regions and accounts (see stack_sets.py).
 
 It is a client of the API like any other: it signs as the profile's principal with
 the state dir's AWS config, so it shows what that principal may see.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import botocore.session
+from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
@@ -19,6 +22,9 @@ from rich.tree import Tree
 
 from airlock.identity.profiles import aws_dir
 from airlock.settings import Settings
+
+from .stack_sets import OperationWatch
+from .stack_sets import going as operation_going
 
 COLOURS = {
     "COMPLETE": "green",
@@ -106,22 +112,68 @@ def stack_tree(client: Any, name: str) -> tuple[Tree, str]:
     return tree, status
 
 
+@dataclass(frozen=True)
+class View:
+    """What `watch` shows: a render of the tree and its status, whether that status is
+    still under way, and whether it ended well."""
+
+    render: Callable[[], tuple[Tree, str]]
+    going: Callable[[str], bool]
+    succeeded: Callable[[str], bool]
+
+
+def stack_view(client: Any, name: str) -> View:
+    """A stack's operation."""
+    return View(
+        render=lambda: stack_tree(client, name),
+        going=lambda status: status.endswith("_IN_PROGRESS"),
+        succeeded=succeeded,
+    )
+
+
+def stack_set_view(client: Any, name: str, operation_id: str | None = None) -> View:
+    """An operation of a stack set (its latest when no id is given)."""
+    operation = OperationWatch(client, name, operation_id)
+    return View(
+        render=operation.render,
+        going=operation_going,
+        succeeded=lambda status: status == "SUCCEEDED",
+    )
+
+
+def view_of(
+    client: Any, name: str, *, stack_set: bool = False, operation_id: str | None = None
+) -> View:
+    """The stack NAME, or the stack set NAME when asked for or when no stack is so named."""
+    if stack_set or operation_id is not None:
+        return stack_set_view(client, name, operation_id)
+    try:
+        client.describe_stacks(StackName=name)
+    except ClientError as missing:
+        if "does not exist" not in missing.response["Error"].get("Message", ""):
+            raise
+        try:
+            client.describe_stack_set(StackSetName=name)
+        except ClientError:
+            raise missing from None  # neither: the stack's error, as before
+        return stack_set_view(client, name)
+    return stack_view(client, name)
+
+
 def watch(
-    client: Any,
-    name: str,
+    view: View,
     console: Console,
     *,
     interval: float = 0.5,
     stop: threading.Event | None = None,
-    render: Callable[[Any, str], tuple[Tree, str]] = stack_tree,
 ) -> str:
-    """Show the stack's operation until it is over; its final status."""
+    """Show the view until its operation is over; its final status."""
     stop = stop or threading.Event()
-    tree, status = render(client, name)
+    tree, status = view.render()
     with Live(tree, console=console, refresh_per_second=4, transient=False) as live:
-        while status.endswith("_IN_PROGRESS") and not stop.is_set():
+        while view.going(status) and not stop.is_set():
             stop.wait(interval)
-            tree, status = render(client, name)
+            tree, status = view.render()
             live.update(tree)
     return status
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from airlock.core.calls import resource_types
 from airlock.core.errors import ServiceError
 from airlock.core.resources import ProviderContext, ResourceFailed, ResourceType
-from airlock.platform.clock import Clock
+from airlock.platform.clock import Clock, utc
 from airlock.platform.db import READ_ONLY, Database
 from airlock.platform.loop import BackgroundLoop
 
@@ -46,6 +47,7 @@ IN_PROGRESS = (
     "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
 )
 SETTLED = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+TIMED_OUT = "Stack creation time exceeded the specified timeout."
 GONE = ("DELETE_COMPLETE", "DELETE_SKIPPED")
 
 
@@ -76,10 +78,11 @@ class StackEngine(BackgroundLoop):
 class _Failed(Exception):
     """A resource step failed; the stack's operation turns to its failure path."""
 
-    def __init__(self, logical_id: str, reason: str) -> None:
+    def __init__(self, logical_id: str, reason: str, *, timed_out: bool = False) -> None:
         super().__init__(reason)
         self.logical_id = logical_id
         self.reason = reason
+        self.timed_out = timed_out
 
 
 class _Stale(Exception):
@@ -166,6 +169,8 @@ class StackRun:
     def _forward(self) -> bool:
         stack, rows = self._snapshot()
         generation = stack.generation
+        if _timed_out(stack, self.clock.now()):
+            raise _Failed(stack.name, TIMED_OUT, timed_out=True)
         try:
             plan = self._plan(stack)
         except TemplateError as error:
@@ -306,6 +311,7 @@ class StackRun:
             except ServiceError as error:
                 raise _Failed(row.logical_id, error.message) from error
             name, stack_id, tags = stack.name, stack.stack_id, dict(stack.tags)
+            generation = stack.generation
         row_pk = row.id
 
         def created(session: Session, physical_id: str) -> None:
@@ -328,6 +334,7 @@ class StackRun:
             on_created=created,
             # Per row: a replacement (a new row, same logical id) gets names of its own.
             resource_key=f"{stack_id}/{row.logical_id}/{row_pk}",
+            generation=generation,
         )
 
     def _progress(self, row: StackResource, provider: ResourceType) -> StackResource:
@@ -441,11 +448,20 @@ class StackRun:
             if stack.status == "CREATE_IN_PROGRESS":
                 reason = f"The following resource(s) failed to create: [{', '.join(failed)}]. "
                 if failure.logical_id == stack.name:
-                    reason = failure.reason
+                    reason = failure.reason + (" " if failure.timed_out else "")
+                # A timeout is worded as a resource failure is: what happens next follows.
+                then = failure.logical_id != stack.name or failure.timed_out
                 if stack.on_failure == "DO_NOTHING":
-                    set_stack_status(session, self.clock, stack, "CREATE_FAILED", reason)
+                    set_stack_status(
+                        session,
+                        self.clock,
+                        stack,
+                        "CREATE_FAILED",
+                        reason.rstrip() if failure.timed_out else reason,
+                    )
                 elif stack.on_failure == "DELETE":
-                    set_stack_status(session, self.clock, stack, "CREATE_FAILED", reason)
+                    deleting = reason + "Delete requested by user." if failure.timed_out else reason
+                    set_stack_status(session, self.clock, stack, "CREATE_FAILED", deleting)
                     set_stack_status(session, self.clock, stack, "DELETE_IN_PROGRESS")
                 else:
                     set_stack_status(
@@ -453,9 +469,7 @@ class StackRun:
                         self.clock,
                         stack,
                         "ROLLBACK_IN_PROGRESS",
-                        reason + "Rollback requested by user."
-                        if failure.logical_id != stack.name
-                        else reason,
+                        reason + "Rollback requested by user." if then else reason,
                     )
             elif stack.status == "UPDATE_IN_PROGRESS":
                 reason = f"The following resource(s) failed to {verb}: [{', '.join(failed)}]. "
@@ -646,6 +660,13 @@ def _retained(row: StackResource, *, cleanup: bool, rolling_back: bool) -> bool:
     if cleanup and row.replaced:
         return row.replace_policy == "Retain"
     return row.deletion_policy == "Retain"
+
+
+def _timed_out(stack: Stack, now: datetime) -> bool:
+    """Whether a CreateStack's TimeoutInMinutes has passed (it counts from the call)."""
+    if stack.operation != "CREATE" or stack.timeout_minutes is None:
+        return False
+    return now >= utc(stack.created_at) + timedelta(minutes=stack.timeout_minutes)
 
 
 def _settled(row: StackResource | None, generation: int) -> bool:

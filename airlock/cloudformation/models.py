@@ -47,6 +47,8 @@ class Stack(Base):
     # Counts the stack's operations; a resource row processed by the one under way has it.
     generation: Mapped[int] = mapped_column(Integer, default=1)
     client_token: Mapped[str | None] = mapped_column(String(128), default=None)
+    # CreateStack's TimeoutInMinutes: the creation fails (and rolls back) once past it.
+    timeout_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
     # The operation under way or last run: CREATE, UPDATE, DELETE, and the one before an
     # update (to roll back to): its template, parameters and tags (`reverting` once the
     # rollback has put them back).

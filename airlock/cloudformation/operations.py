@@ -95,6 +95,7 @@ def begin_stack(
     stack.on_failure = _on_failure(p)
     stack.termination_protection = bool(p.get("EnableTerminationProtection"))
     stack.client_token = p.get("ClientRequestToken")
+    stack.timeout_minutes = p.get("TimeoutInMinutes")
     stack.operation = "CREATE"
     svc.session.flush()
     set_stack_status(svc.session, svc.clock, stack, "CREATE_IN_PROGRESS", "User Initiated")
@@ -288,6 +289,7 @@ def stack_out(stack: Stack) -> Output:
         ("LastUpdatedTime", stack.updated_at),
         ("DeletionTime", stack.deleted_at),
         ("RoleARN", stack.role_arn),
+        ("TimeoutInMinutes", stack.timeout_minutes),
     ):
         if value is not None:
             out[key] = value

@@ -49,6 +49,7 @@ class ProviderContext:
         tags: Mapping[str, str] | None = None,
         on_created: Callable[[Session, str], None] | None = None,
         resource_key: str | None = None,
+        generation: int = 1,
     ) -> None:
         self.platform = platform
         self.ctx = ctx
@@ -59,6 +60,10 @@ class ProviderContext:
         # generated names and idempotency tokens: a resource that replaces another has
         # the same logical id but must not get its predecessor's name.
         self.resource_key = resource_key or f"{stack_id}/{logical_id}"
+        # The stack operation this step belongs to (each update and each rollback is a
+        # new one): an id derived from it is the same when a step is retried, and new
+        # when a later update asks for what an earlier one already did.
+        self.generation = generation
         # Stack tags, passed on to every resource that takes tags.
         self.tags = dict(tags or {})
         self._on_created = on_created

@@ -13,6 +13,7 @@ from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
 from airlock.core.paging import paginate
 
+from .credentials import ServiceCredentials
 from .errors import NoSuchEntity
 from .policies import PolicyStore
 from .service import IamService, iam_arn
@@ -20,14 +21,19 @@ from .service import IamService, iam_arn
 
 @dataclass
 class Iam:
-    """IAM for one transaction: principals and policies."""
+    """IAM for one transaction: principals, policies and users' service-specific credentials."""
 
     principals: IamService
     policies: PolicyStore
+    credentials: ServiceCredentials
 
 
 def _factory(platform: Any, session: Session) -> Iam:
-    return Iam(IamService(session, platform.clock), PolicyStore(session, platform.clock))
+    return Iam(
+        IamService(session, platform.clock),
+        PolicyStore(session, platform.clock),
+        ServiceCredentials(session, platform.clock),
+    )
 
 
 def _bootstrap(platform: Any, session: Session) -> None:

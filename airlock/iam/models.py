@@ -131,3 +131,23 @@ class IamTag(Base):
     owner_arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
+
+
+class IamServiceCredential(Base):
+    """A user's service-specific credential (HTTPS Git credentials for CodeCommit).
+
+    The password is kept only as a salted scrypt hash: unlike an access key's
+    secret, nothing needs it back, it is only checked.
+    """
+
+    __tablename__ = "iam_service_credentials"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Deleting a user is refused while it has credentials (DeleteConflict), as on AWS.
+    user_id: Mapped[str] = mapped_column(ForeignKey("iam_users.id"), index=True)
+    service_name: Mapped[str] = mapped_column(String(128))
+    service_user_name: Mapped[str] = mapped_column(String(200), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="Active")
+    created_at: Mapped[datetime]

@@ -150,7 +150,8 @@ def list_user_tags(iam: Iam, ctx: RequestContext, p: Params) -> Output:
 # -- access keys -----------------------------------------------------------
 
 
-def _key_owner(ctx: RequestContext, p: Params) -> str:
+def key_owner(ctx: RequestContext, p: Params) -> str:
+    """The user an operation is about: `UserName`, or else the calling user."""
     name = p.get("UserName")
     if name:
         return str(name)
@@ -160,14 +161,14 @@ def _key_owner(ctx: RequestContext, p: Params) -> str:
 @api.operation("iam:CreateAccessKey", resources=named("user", "UserName"))
 def create_access_key(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     """A new key pair; the secret is shown only here."""
-    user, key = iam.principals.create_access_key(ctx.account_id, _key_owner(ctx, p))
+    user, key = iam.principals.create_access_key(ctx.account_id, key_owner(ctx, p))
     return {"AccessKey": key_out(user, key) | {"SecretAccessKey": key.secret_access_key}}
 
 
 @api.operation("iam:ListAccessKeys", resources=named("user", "UserName"))
 def list_access_keys(iam: Iam, ctx: RequestContext, p: Params) -> Output:
     """A user's keys (without secrets)."""
-    user, keys = iam.principals.access_keys(ctx.account_id, _key_owner(ctx, p))
+    user, keys = iam.principals.access_keys(ctx.account_id, key_owner(ctx, p))
     return page([key_out(user, k) for k in keys], p, "AccessKeyMetadata")
 
 

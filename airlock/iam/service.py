@@ -20,6 +20,7 @@ from .models import (
     IamGroupMember,
     IamInlinePolicy,
     IamRole,
+    IamServiceCredential,
     IamTag,
     IamUser,
 )
@@ -84,6 +85,9 @@ class IamService:
         user = self.user(account_id, name)
         if self.identity.keys_of(user.arn):
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if self._has(IamServiceCredential, IamServiceCredential.user_id, user.id):
+            # AWS's words for a user that still has service-specific (Git) credentials.
+            raise DeleteConflict("Cannot delete entity, must remove referenced objects first.")
         if self._has(IamInlinePolicy, IamInlinePolicy.owner_arn, user.arn):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
         if self._has(IamAttachment, IamAttachment.owner_arn, user.arn):

@@ -449,12 +449,24 @@ def _tagged(svc: Registry, ctx: RequestContext, p: Params) -> list[Resource]:
 
 
 def _known(svc: Registry, arn: str) -> None:
-    from .hosting.models import HostedModel
-    from .pipelines.models import Pipeline
+    """Every SageMaker resource Airlock keeps takes tags, keyed by its lower-case ARN as
+    its Create call stored them."""
+    from .hosting.models import Endpoint, EndpointConfig, HostedModel
+    from .pipelines.models import Pipeline, PipelineExecution
     from .processing.models import ProcessingJob
     from .training.models import TrainingJob
 
-    tagged = (ModelPackageGroup, ModelPackage, HostedModel, Pipeline, TrainingJob, ProcessingJob)
+    tagged = (
+        ModelPackageGroup,
+        ModelPackage,
+        HostedModel,
+        EndpointConfig,
+        Endpoint,
+        Pipeline,
+        PipelineExecution,
+        TrainingJob,
+        ProcessingJob,
+    )
     if not arn_exists(svc.session, tagged, arn.lower()):
         raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
 

@@ -6,11 +6,44 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
+from sqlalchemy import select
+
+from airlock.cloudformation.stack_sets import StackSetEngine
+from airlock.cloudformation.stack_sets.engine import OperationRun
+from airlock.cloudformation.stack_sets.models import StackSetOperation
 from tests.support import LiveServer, service_trust, wait_for
 
 ADMIN_ROLE = "AWSCloudFormationStackSetAdministrationRole"
 EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def client_in(server: LiveServer, service: str, account: str, region: str) -> Any:
+    """A client of an account's root in a region other than the server's default."""
+    access_key, secret = server.root_keys(account)
+    session = boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret, region_name=region
+    )
+    return session.client(service, endpoint_url=server.url)
+
+
+def engine_of(server: LiveServer) -> StackSetEngine:
+    """The server's stack set engine."""
+    for worker in server.airlock.workers:
+        for inner in getattr(worker, "workers", [worker]):
+            if isinstance(inner, StackSetEngine):
+                return inner
+    raise AssertionError("no stack set engine")
+
+
+def advance_once(server: LiveServer, operation_id: str) -> None:
+    """One step of an operation, as the engine takes it."""
+    with server.airlock.platform.db.read() as session:
+        pk = session.scalars(
+            select(StackSetOperation.id).where(StackSetOperation.operation_id == operation_id)
+        ).one()
+    OperationRun(server.airlock.platform, pk).advance()
 
 
 def log_group_template(name: str = "${AWS::StackName}-logs") -> str:

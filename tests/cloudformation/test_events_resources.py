@@ -82,13 +82,10 @@ def test_event_bus_lifecycle(server: LiveServer, account_id: str, region: str) -
     with pytest.raises(ClientError) as caught:
         partner.put_events(Entries=[entry])
     assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
-    # Airlock has no UpdateEventBus yet: a new description cannot be applied in place.
-    with pytest.raises(ServiceError) as refused:
-        made.update({"Name": "ml-events", "Description": "renamed"})
-    assert (refused.value.code, refused.value.message) == (
-        "NotImplemented",
-        "Airlock does not implement events:UpdateEventBus yet.",
-    )
+    # A new description is an UpdateEventBus, in place, as the stack's principal.
+    made.update({"Name": "ml-events", "Description": "renamed"})
+    assert events.describe_event_bus(Name="ml-events")["Description"] == "renamed"
+    assert invoked_by(server, "UpdateEventBus") == ["cloudformation.amazonaws.com"]
 
     made.delete()
     with pytest.raises(ClientError) as caught:

@@ -16,6 +16,7 @@ from airlock.sagemaker.resources.common import typed
 from airlock.sagemaker.resources.registry import instant
 from tests.cloudformation.providers import Provisioned, provision
 from tests.cloudformation.test_events_resources import stack_role
+from tests.cloudformation.test_stacks import settled
 from tests.sagemaker.test_endpoints import booster_archive
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_pipeline_definition import CHECK, ROUNDS, TRAIN, definition
@@ -437,3 +438,93 @@ def test_a_principal_without_permission_is_refused(
     )
     groups = server.client("sagemaker").list_model_package_groups()
     assert groups["ModelPackageGroupSummaryList"] == []
+
+
+def test_a_stack_update_retags_an_endpoint_config_and_an_endpoint_in_place(
+    server: LiveServer, hosting: dict[str, Any]
+) -> None:
+    sm, cfn = server.client("sagemaker"), server.client("cloudformation")
+
+    def template(config_tags: list[dict[str, str]], endpoint_tags: list[dict[str, str]]) -> str:
+        return json.dumps(
+            {
+                "Resources": {
+                    "Model": {
+                        "Type": "AWS::SageMaker::Model",
+                        "Properties": model_props(hosting["role"]),
+                    },
+                    "Config": {
+                        "Type": "AWS::SageMaker::EndpointConfig",
+                        "Properties": {
+                            "ProductionVariants": [
+                                {
+                                    "VariantName": "AllTraffic",
+                                    "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]},
+                                    "InitialInstanceCount": 1,
+                                    "InstanceType": "ml.m5.large",
+                                }
+                            ],
+                            "Tags": config_tags,
+                        },
+                    },
+                    "Endpoint": {
+                        "Type": "AWS::SageMaker::Endpoint",
+                        "Properties": {
+                            "EndpointName": "tagged",
+                            "EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]},
+                            "Tags": endpoint_tags,
+                        },
+                    },
+                },
+                "Outputs": {"Config": {"Value": {"Ref": "Config"}}},
+            }
+        )
+
+    first = [{"Key": "team", "Value": "ds"}, {"Key": "stage", "Value": "dev"}]
+    cfn.create_stack(
+        StackName="tags", TemplateBody=template(first, first), Tags=[{"Key": "app", "Value": "x"}]
+    )
+    stack = settled(cfn, "tags", timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    config_arn = stack["Outputs"][0]["OutputValue"]
+    endpoint_arn = sm.describe_endpoint(EndpointName="tagged")["EndpointArn"]
+    for arn in (config_arn, endpoint_arn):
+        assert sm.list_tags(ResourceArn=arn)["Tags"] == [
+            {"Key": "app", "Value": "x"},
+            {"Key": "stage", "Value": "dev"},
+            {"Key": "team", "Value": "ds"},
+        ]
+
+    # The config's tags change (one dropped, one changed, one added) and so do the
+    # endpoint's: both in place, the config keeps its ARN and the endpoint its config.
+    config_tags = [{"Key": "stage", "Value": "prod"}, {"Key": "owner", "Value": "ml"}]
+    endpoint_tags = [{"Key": "team", "Value": "ops"}]
+    cfn.update_stack(
+        StackName="tags",
+        TemplateBody=template(config_tags, endpoint_tags),
+        Tags=[{"Key": "app", "Value": "x"}],
+    )
+    stack = settled(cfn, "tags", timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", stack.get("StackStatusReason")
+    assert stack["Outputs"][0]["OutputValue"] == config_arn
+    assert sm.list_tags(ResourceArn=config_arn)["Tags"] == [
+        {"Key": "app", "Value": "x"},
+        {"Key": "owner", "Value": "ml"},
+        {"Key": "stage", "Value": "prod"},
+    ]
+    assert sm.list_tags(ResourceArn=endpoint_arn)["Tags"] == [
+        {"Key": "app", "Value": "x"},
+        {"Key": "team", "Value": "ops"},
+    ]
+    described = sm.describe_endpoint(EndpointName="tagged")
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"].lower() == config_arn.rsplit("/", 1)[-1]
+    assert trail(server, "UpdateEndpoint") == []
+    assert {e["userIdentity"]["invokedBy"] for e in trail(server, "AddTags")} == {
+        "cloudformation.amazonaws.com"
+    }
+    cfn.delete_stack(StackName="tags")
+    cfn.get_waiter("stack_delete_complete").wait(
+        StackName=stack["StackId"], WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == []

@@ -3,19 +3,16 @@ time, OperationId idempotency, StopStackSetOperation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from sqlalchemy import select
 
 from airlock.cloudformation.stack_sets import StackSetEngine
-from airlock.cloudformation.stack_sets.engine import OperationRun
-from airlock.cloudformation.stack_sets.models import StackSetOperation
 from tests.cloudformation.sets import (
     admin_role,
+    advance_once,
     execution_role,
     instances,
     log_group_template,
@@ -30,34 +27,6 @@ OTHER_REGION = "us-west-2"
 def error_of(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     error = caught.value.response["Error"]
     return error["Code"], error["Message"]
-
-
-def engine_of(server: LiveServer) -> StackSetEngine:
-    for worker in server.airlock.workers:
-        for inner in getattr(worker, "workers", [worker]):
-            if isinstance(inner, StackSetEngine):
-                return inner
-    raise AssertionError("no stack set engine")
-
-
-@pytest.fixture
-def paused(server: LiveServer) -> Iterator[StackSetEngine]:
-    """The stack set engine stopped, so operations stay where they are until resumed."""
-    engine = engine_of(server)
-    engine.stop()
-    try:
-        yield engine
-    finally:
-        engine.start()
-
-
-def advance_once(server: LiveServer, operation_id: str) -> None:
-    """One step of an operation, as the engine takes it."""
-    with server.airlock.platform.db.read() as session:
-        pk = session.scalars(
-            select(StackSetOperation.id).where(StackSetOperation.operation_id == operation_id)
-        ).one()
-    OperationRun(server.airlock.platform, pk).advance()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """A stack set operation survives a killed server: it completes after the restart, and
-each target has exactly one stack."""
+each target has exactly one stack; a queued one waits out a restart."""
 
 from __future__ import annotations
 
@@ -9,8 +9,24 @@ from typing import Any
 
 import boto3
 
-from tests.cloudformation.sets import admin_role, execution_role, log_group_template
-from tests.support import profile_keys, server_process, unused_port, wait_for
+from airlock.settings import Settings
+from tests.cloudformation.sets import (
+    admin_role,
+    execution_role,
+    log_group_template,
+    operation_done,
+    results,
+    stack_sets_stacks,
+)
+from tests.support import (
+    LiveServer,
+    free_socket,
+    live_server,
+    profile_keys,
+    server_process,
+    unused_port,
+    wait_for,
+)
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-south-1"]
 
@@ -76,3 +92,51 @@ def test_killed_server_mid_operation(tmp_path: Path) -> None:
             assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"], region
             groups = server.client("logs", region=region).describe_log_groups()["logGroups"]
             assert len(groups) == 1, region
+
+
+def test_a_queued_operation_waits_out_a_restart(tmp_path: Path, database_url: str | None) -> None:
+    """Queued behind one that has not started (the first server runs no background
+    work), it runs after the restart, once the one before it is done."""
+    state = tmp_path / "state"
+    sock = free_socket()
+    settings = Settings(
+        state_dir=state,
+        database_url=database_url,
+        port=sock.getsockname()[1],
+        run_controllers=False,
+    )
+    first = LiveServer(settings, sock)
+    try:
+        account = first.first_account_id()
+        admin_role(first, account)
+        execution_role(first, account, f"arn:aws:iam::{account}:root")
+        cfn = first.client("cloudformation")
+        cfn.create_stack_set(
+            StackSetName="waits",
+            TemplateBody=log_group_template(),
+            ManagedExecution={"Active": True},
+        )
+        created = cfn.create_stack_instances(
+            StackSetName="waits", Accounts=[account], Regions=REGIONS[:2]
+        )["OperationId"]
+        updated = cfn.update_stack_set(
+            StackSetName="waits",
+            UsePreviousTemplate=True,
+            Parameters=[{"ParameterKey": "Retention", "ParameterValue": "3"}],
+        )["OperationId"]
+        listed = cfn.list_stack_set_operations(StackSetName="waits")["Summaries"]
+        assert [(o["OperationId"], o["Status"]) for o in listed] == [
+            (updated, "QUEUED"),
+            (created, "RUNNING"),
+        ]
+    finally:
+        first.stop()
+    with live_server(state, database_url) as server:
+        cfn = server.client("cloudformation")
+        assert operation_done(cfn, "waits", created)["Status"] == "SUCCEEDED"
+        assert operation_done(cfn, "waits", updated)["Status"] == "SUCCEEDED"
+        assert set(results(cfn, "waits", updated)) == {(account, r) for r in REGIONS[:2]}
+        (stack,) = stack_sets_stacks(server, account, "waits")
+        assert stack["Parameters"] == [{"ParameterKey": "Retention", "ParameterValue": "3"}]
+        groups = server.client("logs").describe_log_groups()["logGroups"]
+        assert [g["retentionInDays"] for g in groups] == [3]

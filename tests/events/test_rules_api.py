@@ -36,6 +36,24 @@ def test_buses(server: LiveServer) -> None:
     with pytest.raises(ClientError) as caught:
         events.delete_event_bus(Name="default")
     assert error(caught) == ("ValidationException", "Cannot delete event bus default.")
+    updated = events.update_event_bus(Name="ml", Description="registry events")
+    assert (updated["Arn"], updated["Description"]) == (created["EventBusArn"], "registry events")
+    assert events.describe_event_bus(Name="ml")["Description"] == "registry events"
+    events.update_event_bus(Name="ml")
+    assert "Description" not in events.describe_event_bus(Name="ml")
+    with pytest.raises(ClientError) as caught:
+        events.update_event_bus(Name="nope", Description="x")
+    assert error(caught) == ("ResourceNotFoundException", "Event bus nope does not exist.")
+    for call in (events.create_event_bus, events.update_event_bus):
+        with pytest.raises(ClientError) as caught:
+            call(Name="ml", Description="keyed", KmsKeyIdentifier="alias/mine")
+        assert error(caught) == (
+            "ValidationException",
+            "KmsKeyIdentifier is not supported: Airlock's event buses cannot use a KMS key "
+            "(Airlock has no KMS; buses use no customer key). Remove KmsKeyIdentifier from "
+            "the request.",
+        )
+    assert "Description" not in events.describe_event_bus(Name="ml")  # nothing changed
     events.delete_event_bus(Name="ml")
     assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
 

@@ -242,6 +242,50 @@ def test_bad_configs_and_endpoints_are_refused(hosted: dict[str, Any]) -> None:
     ]
 
 
+def test_endpoints_and_configs_take_tags(hosted: dict[str, Any]) -> None:
+    sm = hosted["sm"]
+    config_arn = sm.describe_endpoint_config(EndpointConfigName="iris-config")["EndpointConfigArn"]
+    endpoint_arn = hosted["arn"]
+    for arn in (config_arn, endpoint_arn):
+        assert sm.list_tags(ResourceArn=arn)["Tags"] == []
+        sm.add_tags(
+            ResourceArn=arn,
+            Tags=[{"Key": "team", "Value": "ds"}, {"Key": "stage", "Value": "dev"}],
+        )
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "staging"}])
+        assert sm.list_tags(ResourceArn=arn)["Tags"] == [
+            {"Key": "stage", "Value": "staging"},
+            {"Key": "team", "Value": "ds"},
+        ]
+        sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+        assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "stage", "Value": "staging"}]
+    # Tags given at creation are the same tags AddTags and ListTags see.
+    tagged = sm.create_endpoint_config(
+        EndpointConfigName="Tagged-Config",
+        ProductionVariants=[variant("iris")],
+        Tags=[{"Key": "owner", "Value": "ml"}],
+    )["EndpointConfigArn"]
+    assert tagged.endswith(":endpoint-config/tagged-config")
+    sm.add_tags(ResourceArn=tagged, Tags=[{"Key": "cost", "Value": "1"}])
+    assert sm.list_tags(ResourceArn=tagged)["Tags"] == [
+        {"Key": "cost", "Value": "1"},
+        {"Key": "owner", "Value": "ml"},
+    ]
+    # A config made again under a deleted one's name starts untagged.
+    sm.delete_endpoint_config(EndpointConfigName="Tagged-Config")
+    with pytest.raises(ClientError) as caught:
+        sm.list_tags(ResourceArn=tagged)
+    assert error(caught) == ("ResourceNotFound", f"Resource {tagged} does not exist.")
+    sm.create_endpoint_config(
+        EndpointConfigName="Tagged-Config", ProductionVariants=[variant("iris")]
+    )
+    assert sm.list_tags(ResourceArn=tagged)["Tags"] == []
+    missing = endpoint_arn.replace(":endpoint/iris", ":endpoint/missing")
+    with pytest.raises(ClientError) as caught:
+        sm.add_tags(ResourceArn=missing, Tags=[{"Key": "a", "Value": "b"}])
+    assert error(caught) == ("ResourceNotFound", f"Resource {missing} does not exist.")
+
+
 def steady_load(runtime: Any, stop: threading.Event, outcomes: list[tuple[float, str]]) -> None:
     """Invoke the endpoint back to back until stopped; record when each call began and its
     outcome (the variant that answered, or the error)."""

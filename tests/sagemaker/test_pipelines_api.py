@@ -42,11 +42,13 @@ def test_pipeline_lifecycle(server: LiveServer) -> None:
     )
     s3.create_bucket(Bucket="definitions")
     s3.put_object(Bucket="definitions", Key="p.json", Body=body.encode())
-    sm.create_pipeline(
+    from_s3 = sm.create_pipeline(
         PipelineName="from-s3",
         PipelineDefinitionS3Location={"Bucket": "definitions", "ObjectKey": "p.json"},
         RoleArn=role,
-    )
+        Tags=[{"Key": "team", "Value": "ds"}],
+    )["PipelineArn"]
+    assert sm.list_tags(ResourceArn=from_s3)["Tags"] == [{"Key": "team", "Value": "ds"}]
     names = [p["PipelineName"] for p in sm.list_pipelines(SortBy="Name")["PipelineSummaries"]]
     assert names == ["from-s3", "iris-train"]
     updated = sm.update_pipeline(PipelineName="iris-train", PipelineDisplayName="Iris")
@@ -58,6 +60,9 @@ def test_pipeline_lifecycle(server: LiveServer) -> None:
     with pytest.raises(ClientError) as caught:
         sm.describe_pipeline(PipelineName="from-s3")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFound"
+    # Made again under the name, it does not inherit the deleted one's tags.
+    sm.create_pipeline(PipelineName="from-s3", PipelineDefinition=body, RoleArn=role)
+    assert sm.list_tags(ResourceArn=from_s3)["Tags"] == []
 
 
 @pytest.mark.parametrize(

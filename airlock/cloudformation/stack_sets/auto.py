@@ -18,7 +18,8 @@ from airlock.organizations import OrganizationsService
 
 from ..service import CloudFormation
 from .models import StackInstance, StackSet
-from .sets import Target, begin_operation, busy_operation, instances_of
+from .queue import Plan, begin_operation
+from .sets import Target, busy_operation, instances_of
 from .targets import accounts_of_units
 
 Pairs = dict[tuple[str, str], str | None]
@@ -82,13 +83,12 @@ def reconcile(platform: Any) -> None:
             request: dict[str, Any] = {"AutoDeployment": True}
             if not missing:
                 request["RetainStacks"] = retain
-            begin_operation(
-                svc,
-                stack_set,
-                request,
-                action="CREATE" if missing else "DELETE",
+            plan = Plan(
+                step="deploy" if missing else "delete",
                 targets=unique,
                 regions=regions,
-                step="deploy" if missing else "delete",
                 only=set(pairs),
+            )
+            begin_operation(
+                svc, stack_set, request, action="CREATE" if missing else "DELETE", plan=plan
             )

@@ -7,6 +7,9 @@ there) records in its own transaction that it was made (`phase` "called"), so af
 restart a RUNNING target either makes its call (it never committed) or follows its
 stack, which the stack engine advances: nothing is made twice, nothing is left behind.
 
+An operation QUEUED behind another (a set with ManagedExecution) starts here once
+the set has nothing under way, oldest first (see queue.py).
+
 Auto-deployment is a reconcile: every few seconds, a service-managed stack set with
 AutoDeployment enabled and no operation under way compares the accounts now in its
 OUs (and the OUs below them) with its instances, and starts an operation creating
@@ -32,6 +35,7 @@ from ..models import Stack, StackEvent
 from .auto import reconcile
 from .models import StackInstance, StackSet, StackSetOperation, StackSetOperationResult
 from .principals import TargetRefused, target_context
+from .queue import start_queued
 from .targets import Preferences
 
 log = logging.getLogger("airlock.cloudformation.stack_sets")
@@ -56,6 +60,11 @@ class StackSetEngine(BackgroundLoop):
         self._reconciled = 0.0
 
     def tick(self) -> float:
+        try:
+            queued = start_queued(self.platform)
+        except Exception:
+            log.exception("queued stack set operations could not start")
+            queued = True
         with self.platform.db.read() as session:
             busy = session.scalars(
                 select(StackSetOperation.id).where(
@@ -73,7 +82,7 @@ class StackSetEngine(BackgroundLoop):
                 reconcile(self.platform)
             except Exception:
                 log.exception("stack set auto-deployment could not reconcile")
-        return 0.1 if busy else RECONCILE_EVERY
+        return 0.1 if busy or queued else RECONCILE_EVERY
 
 
 def _failure_reason(session: Session, stack: Stack) -> str:

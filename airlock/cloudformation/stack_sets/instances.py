@@ -15,10 +15,10 @@ from ..service import CloudFormation, given_parameters
 from . import errors
 from .models import StackInstance, StackSet, StackSetOperation, StackSetOperationResult
 from .operations import page
+from .queue import Plan, begin_operation
 from .sets import (
     Caller,
     Target,
-    begin_operation,
     caller_of,
     find_stack_set,
     instances_of,
@@ -81,33 +81,16 @@ def create_stack_instances(svc: CloudFormation, ctx: RequestContext, p: Params) 
     request = _request(svc, ctx, p)
     if request.again is not None:
         return {"OperationId": request.again}
-    stack_set, targets, regions = request.stack_set, request.targets, request.regions
     units = (p.get("DeploymentTargets") or {}).get("OrganizationalUnitIds") or []
-    if units:  # what auto-deployment keeps up
-        ou_regions = {k: list(v) for k, v in stack_set.ou_regions.items()}
-        for unit in units:
-            ou_regions[unit] = sorted(set(ou_regions.get(unit, [])) | set(regions))
-        stack_set.ou_regions = ou_regions
-    operation = begin_operation(
-        svc,
-        stack_set,
-        p,
-        action="CREATE",
-        targets=targets,
-        regions=regions,
+    plan = Plan(
         step="deploy",
+        targets=request.targets,
+        regions=request.regions,
         overrides=_overrides(p) if p.get("ParameterOverrides") else None,
+        units=units,  # what auto-deployment keeps up
     )
+    operation = begin_operation(svc, request.stack_set, p, action="CREATE", plan=plan)
     return {"OperationId": operation.operation_id}
-
-
-def _existing(
-    svc: CloudFormation, stack_set: StackSet, targets: list[Target], regions: list[str]
-) -> tuple[list[Target], list[StackInstance]]:
-    chosen = {t.account for t in targets}
-    found = [i for i in instances_of(svc, stack_set) if i.account in chosen and i.region in regions]
-    kept = {i.account for i in found}
-    return [t for t in targets if t.account in kept], found
 
 
 @api.operation("cloudformation:UpdateStackInstances", resources=stack_set_resource)
@@ -125,16 +108,14 @@ def update_stack_instances(svc: CloudFormation, ctx: RequestContext, p: Params) 
                     f"Stack instance in account {target.account} and region {region} "
                     f"does not exist for StackSet {stack_set.name}"
                 )
-    operation = begin_operation(
-        svc,
-        stack_set,
-        p,
-        action="UPDATE",
+    plan = Plan(
+        step="deploy",
         targets=targets,
         regions=regions,
-        step="deploy",
+        existing=True,  # an instance a queued delete took away is not made again
         overrides=_overrides(p) if p.get("ParameterOverrides") else None,
     )
+    operation = begin_operation(svc, stack_set, p, action="UPDATE", plan=plan)
     return {"OperationId": operation.operation_id}
 
 
@@ -144,19 +125,14 @@ def delete_stack_instances(svc: CloudFormation, ctx: RequestContext, p: Params) 
     request = _request(svc, ctx, p)
     if request.again is not None:
         return {"OperationId": request.again}
-    stack_set, regions = request.stack_set, request.regions
-    targets, _ = _existing(svc, stack_set, request.targets, regions)
-    units = (p.get("DeploymentTargets") or {}).get("OrganizationalUnitIds") or []
-    if units:
-        ou_regions = {}
-        for unit, deployed in stack_set.ou_regions.items():
-            left = [r for r in deployed if unit not in units or r not in regions]
-            if left:
-                ou_regions[unit] = left
-        stack_set.ou_regions = ou_regions
-    operation = begin_operation(
-        svc, stack_set, p, action="DELETE", targets=targets, regions=regions, step="delete"
-    )
+    deployment = p.get("DeploymentTargets") or {}
+    units = deployment.get("OrganizationalUnitIds") or []
+    if deployment.get("AccountFilterType") in ("INTERSECTION", "DIFFERENCE"):
+        units = []  # some of the OUs' accounts: auto-deployment keeps the OUs
+    # Instances not there when it starts are skipped: those a queued create before it
+    # makes are there by then.
+    plan = Plan(step="delete", targets=request.targets, regions=request.regions, units=units)
+    operation = begin_operation(svc, request.stack_set, p, action="DELETE", plan=plan)
     return {"OperationId": operation.operation_id}
 
 
@@ -317,10 +293,17 @@ def list_stack_set_operation_results(svc: CloudFormation, ctx: RequestContext, p
 
 @api.operation("cloudformation:StopStackSetOperation", resources=stack_set_resource)
 def stop_stack_set_operation(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
-    """Stop an operation: targets not started are cancelled, the running ones finish."""
+    """Stop an operation: targets not started are cancelled, the running ones finish.
+
+    A QUEUED operation is STOPPED at once, having changed nothing."""
     _, stack_set = _set_of(svc, ctx, p)
     operation = find_operation(svc, stack_set, p["OperationId"])
     if operation.status == "STOPPING":
+        return {}
+    if operation.status == "QUEUED":
+        operation.status = "STOPPED"
+        operation.ended_at = ctx.time
+        svc.session.info[WAKE_WORKERS] = True
         return {}
     if operation.status != "RUNNING":
         raise errors.InvalidOperation(

@@ -70,7 +70,11 @@ class StackInstance(Base):
 
 
 class StackSetOperation(Base):
-    """A stack set operation: what it does, to which targets, and how far it got."""
+    """A stack set operation: what it does, to which targets, and how far it got.
+
+    QUEUED (a set with ManagedExecution, behind another operation), RUNNING, STOPPING,
+    then SUCCEEDED, FAILED or STOPPED.
+    """
 
     __tablename__ = "cloudformation_stack_set_operations"
     __table_args__ = (UniqueConstraint("stack_set_pk", "operation_id"),)
@@ -90,6 +94,9 @@ class StackSetOperation(Base):
     retain_stacks: Mapped[bool | None] = mapped_column(default=None)
     # What was asked, to tell a retry (same OperationId, same request) from a reuse.
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What it does once it starts (queue.Plan): kept so a QUEUED operation survives a
+    # restart and changes nothing before its turn.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -32,10 +32,10 @@ from ..stacks import CLOUDFORMATION
 from . import errors
 from .models import StackSet
 from .principals import stack_set_arn
+from .queue import Plan, begin_operation
 from .sets import (
     Caller,
-    Target,
-    begin_operation,
+    busy_operation,
     caller_of,
     check_idle,
     find_stack_set,
@@ -226,67 +226,78 @@ def list_stack_sets(svc: CloudFormation, ctx: RequestContext, p: Params) -> Outp
 
 def _update_targets(
     svc: CloudFormation, caller: Caller, stack_set: StackSet, p: Params
-) -> tuple[list[Target], list[str]]:
-    """The instances an UpdateStackSet updates: all, or those Accounts/DeploymentTargets
-    and Regions name."""
-    instances = instances_of(svc, stack_set)
+) -> tuple[list[str] | None, list[str]]:
+    """The accounts (None: all) and regions (none: all) an UpdateStackSet narrows its
+    instances to."""
     regions = [str(r) for r in p.get("Regions") or []]
     for region in regions:
         check_region(region)
+    accounts = None
     if p.get("Accounts") or p.get("DeploymentTargets"):
-        chosen = {t.account for t in resolve_targets(svc, caller, stack_set, p)}
-        instances = [i for i in instances if i.account in chosen]
-    if regions:
-        instances = [i for i in instances if i.region in regions]
-    targets = list({i.account: Target(i.account, i.ou_id) for i in instances}.values())
-    return targets, sorted({i.region for i in instances})
+        accounts = [t.account for t in resolve_targets(svc, caller, stack_set, p)]
+    return accounts, regions
 
 
-@api.operation("cloudformation:UpdateStackSet", resources=stack_set_resource, stage=fetch_template)
-def update_stack_set(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
-    """A new template, parameters or settings, and an operation updating the instances."""
-    caller = caller_of(svc, ctx, p)
-    stack_set = find_stack_set(svc, ctx, caller, p["StackSetName"])
-    again = retried(svc, stack_set, p)
-    if again is not None:
-        return {"OperationId": again.operation_id}
-    check_idle(svc, stack_set)
+def _new_settings(svc: CloudFormation, stack_set: StackSet, p: Params) -> dict[str, Any]:
+    """What an UpdateStackSet changes in the set, checked now and applied when its
+    operation starts (a queued one's after those before it)."""
     if p.get("PermissionModel") and p["PermissionModel"] != stack_set.permission_model:
         raise CloudFormationValidation("You cannot change the permission model of a stack set")
+    settings: dict[str, Any] = {}
     if p.get("UsePreviousTemplate"):
         if p.get("TemplateBody") or p.get("TemplateURL"):
             raise CloudFormationValidation(
                 "You cannot specify both usePreviousTemplate and Template Body/Template URL."
             )
-        body = stack_set.template_body
+        template = stack_set.template
     else:
         body = template_body(p)
-    template = parsed(svc, body)
-    capabilities = check_capabilities(template, p)
-    values = dict(stack_set.parameters)
+        template = parsed(svc, body)
+        settings.update(template_body=body, template=template)
+    settings["capabilities"] = check_capabilities(template, p)
     if p.get("Parameters") is not None:
-        given = given_parameters(p)
-        values = {
-            k: (stack_set.parameters.get(k, "") if v is None else v) for k, v in given.items()
-        }
-    stack_set.template_body, stack_set.template = body, template
-    stack_set.parameters = values
-    stack_set.capabilities = capabilities
+        settings["parameters"] = given_parameters(p)  # None: the value the set has then
     if p.get("Description") is not None:
-        stack_set.description = p["Description"]
+        settings["description"] = p["Description"]
     if p.get("Tags") is not None:
-        stack_set.tags = tags_of(p)
+        settings["tags"] = tags_of(p)
     if stack_set.permission_model == "SELF_MANAGED":
-        stack_set.admin_role_arn = p.get("AdministrationRoleARN") or stack_set.admin_role_arn
-        stack_set.execution_role_name = p.get("ExecutionRoleName") or stack_set.execution_role_name
+        for member, column in (
+            ("AdministrationRoleARN", "admin_role_arn"),
+            ("ExecutionRoleName", "execution_role_name"),
+        ):
+            if p.get(member):
+                settings[column] = p[member]
     if p.get("AutoDeployment") is not None:
-        stack_set.auto_deployment = _auto_deployment(p, stack_set.permission_model)
+        settings["auto_deployment"] = _auto_deployment(p, stack_set.permission_model)
     if p.get("ManagedExecution") is not None:
-        stack_set.managed_execution = bool(p["ManagedExecution"].get("Active"))
-    targets, regions = _update_targets(svc, caller, stack_set, p)
-    operation = begin_operation(
-        svc, stack_set, p, action="UPDATE", targets=targets, regions=regions, step="deploy"
+        active = bool(p["ManagedExecution"].get("Active"))
+        if active != stack_set.managed_execution and busy_operation(svc, stack_set):
+            raise errors.OperationInProgress(
+                "You can't modify the execution configuration of StackSet "
+                f"{stack_set_arn(stack_set)} while it has running or queued operations"
+            )
+        settings["managed_execution"] = active
+    return settings
+
+
+@api.operation("cloudformation:UpdateStackSet", resources=stack_set_resource, stage=fetch_template)
+def update_stack_set(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
+    """A new template, parameters or settings, and an operation updating the instances
+    (QUEUED behind the one under way when the set has ManagedExecution)."""
+    caller = caller_of(svc, ctx, p)
+    stack_set = find_stack_set(svc, ctx, caller, p["StackSetName"])
+    again = retried(svc, stack_set, p)
+    if again is not None:
+        return {"OperationId": again.operation_id}
+    if not stack_set.managed_execution:
+        check_idle(svc, stack_set)
+    settings = _new_settings(svc, stack_set, p)
+    accounts, regions = _update_targets(svc, caller, stack_set, p)
+    plan = Plan(
+        step="deploy", accounts=accounts, regions=regions, every_instance=True, settings=settings
     )
+    operation = begin_operation(svc, stack_set, p, action="UPDATE", plan=plan)
     return {"OperationId": operation.operation_id}
 
 

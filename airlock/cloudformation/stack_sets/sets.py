@@ -1,17 +1,15 @@
-"""What the stack set operations share: finding a set as its caller may, and starting
-an operation on it (one at a time, an OperationId naming one request)."""
+"""What the stack set operations share: finding a set as its caller may, its instances
+and operations, the targets a call names, and an OperationId naming one request."""
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from airlock.core.api import WAKE_WORKERS, Params, Resource
+from airlock.core.api import Params, Resource
 from airlock.core.context import RequestContext
 from airlock.organizations import (
     STACKSETS_MEMBER,
@@ -24,9 +22,9 @@ from airlock.organizations.models import Organization
 from ..errors import CloudFormationValidation
 from ..service import CloudFormation
 from . import errors
-from .models import StackInstance, StackSet, StackSetOperation, StackSetOperationResult
+from .models import StackInstance, StackSet, StackSetOperation
 from .principals import stack_set_arn
-from .targets import Preferences, accounts_of_units, check_accounts, filtered
+from .targets import accounts_of_units, check_accounts, filtered
 
 BUSY = ("RUNNING", "STOPPING", "QUEUED")
 
@@ -119,14 +117,15 @@ def busy_operation(svc: CloudFormation, stack_set: StackSet) -> StackSetOperatio
 
 
 def check_idle(svc: CloudFormation, stack_set: StackSet) -> None:
-    """OperationInProgressException while another operation is under way."""
+    """OperationInProgressException while another operation is under way or queued."""
     if busy_operation(svc, stack_set) is not None:
         raise errors.OperationInProgress(
             f"Another Operation on StackSet {stack_set_arn(stack_set)} is in progress"
         )
 
 
-def _fingerprint(p: Params) -> dict[str, Any]:
+def fingerprint(p: Params) -> dict[str, Any]:
+    """A request as compared for OperationId idempotency (the id itself left out)."""
     kept = {k: v for k, v in p.items() if k != "OperationId" and not k.startswith("@")}
     return dict(json.loads(json.dumps(kept, sort_keys=True, default=str)))
 
@@ -152,7 +151,7 @@ def retried(svc: CloudFormation, stack_set: StackSet, p: Params) -> StackSetOper
     found = operation_by_id(svc, stack_set, str(operation_id)) if operation_id else None
     if found is None:
         return None
-    if found.request != _fingerprint(p):
+    if found.request != fingerprint(p):
         raise errors.OperationIdAlreadyExists(
             f"The operation ID {operation_id} already exists for another operation."
         )
@@ -165,82 +164,6 @@ class Target:
 
     account: str
     ou_id: str | None = None
-
-
-def begin_operation(
-    svc: CloudFormation,
-    stack_set: StackSet,
-    p: Params,
-    *,
-    action: str,
-    targets: Sequence[Target],
-    regions: Sequence[str],
-    step: str,
-    overrides: dict[str, str] | None = None,
-    only: set[tuple[str, str]] | None = None,
-) -> StackSetOperation:
-    """A new operation: a PENDING result per account and region, the instances it touches
-    OUTDATED and PENDING, woken for the engine. Refused while another is under way.
-
-    `only` narrows the accounts and regions to these (account, region) pairs."""
-    check_idle(svc, stack_set)
-    preferences = Preferences.of(p.get("OperationPreferences"))
-    ordered = preferences.ordered(regions)
-    now = svc.clock.now()
-    operation = StackSetOperation(
-        stack_set_pk=stack_set.id,
-        operation_id=str(p.get("OperationId") or uuid.uuid4()),
-        action=action,
-        status="RUNNING",
-        preferences=dict(p.get("OperationPreferences") or {}),
-        regions=ordered,
-        deployment_targets=p.get("DeploymentTargets"),
-        retain_stacks=p.get("RetainStacks"),
-        request=_fingerprint(p),
-        created_at=now,
-    )
-    svc.session.add(operation)
-    svc.session.flush()
-    existing = {(i.account, i.region): i for i in instances_of(svc, stack_set)}
-    for region in ordered:
-        for target in targets:
-            if only is not None and (target.account, region) not in only:
-                continue
-            instance = existing.get((target.account, region))
-            if instance is None:
-                if step == "delete":
-                    continue
-                instance = StackInstance(
-                    stack_set_pk=stack_set.id,
-                    account=target.account,
-                    region=region,
-                    ou_id=target.ou_id,
-                    status="OUTDATED",
-                    detailed_status="PENDING",
-                    parameter_overrides={},
-                )
-                svc.session.add(instance)
-            if overrides is not None:
-                instance.parameter_overrides = {**instance.parameter_overrides, **overrides}
-            if target.ou_id is not None:
-                instance.ou_id = target.ou_id
-            instance.status = "OUTDATED"
-            instance.detailed_status = "PENDING"
-            instance.status_reason = None
-            instance.last_operation_id = operation.operation_id
-            svc.session.add(
-                StackSetOperationResult(
-                    operation_pk=operation.id,
-                    account=target.account,
-                    region=region,
-                    ou_id=instance.ou_id,
-                    action=step,
-                    status="PENDING",
-                )
-            )
-    svc.session.flush()
-    svc.session.info[WAKE_WORKERS] = True
-    return operation
 
 
 def resolve_targets(

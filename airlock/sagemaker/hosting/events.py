@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from airlock.core.api import WAKE_WORKERS
 from airlock.events import EventsService
 from airlock.platform.clock import Clock
 
@@ -24,6 +25,9 @@ def set_status(session: Session, clock: Clock, row: Endpoint, status: str) -> No
     row.status = status
     row.modified_at = clock.now()
     session.flush()
+    # Whoever waits on the endpoint (a stack creating it, a pipeline step) looks again
+    # at once rather than at its next poll.
+    session.info[WAKE_WORKERS] = True
     detail: dict[str, Any] = {
         "EndpointName": row.name,
         "EndpointArn": row.arn,

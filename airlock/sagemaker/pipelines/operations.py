@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete, or_
+
 from airlock.core.api import Output, Params, role_members
 from airlock.core.context import RequestContext
 from airlock.core.paging import paginate
@@ -11,6 +13,7 @@ from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
 
 from .. import errors
 from ..jobs import SAGEMAKER, find_job, job_arn, job_resource, listed_jobs
+from ..models import SageMakerTag
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry, user_context
 from .definition import InvalidDefinition, parse_definition
@@ -183,5 +186,15 @@ def update_pipeline(svc: Registry, ctx: RequestContext, p: Params) -> Output:
 def delete_pipeline(svc: Registry, ctx: RequestContext, p: Params) -> Output:
     """Delete a pipeline."""
     pipeline = _find(svc, ctx, p["PipelineName"])
+    # Its tags and its executions' go with it: a pipeline made again under the name
+    # starts untagged.
+    svc.session.execute(
+        delete(SageMakerTag).where(
+            or_(
+                SageMakerTag.resource_arn == pipeline.arn,
+                SageMakerTag.resource_arn.startswith(f"{pipeline.arn}/execution/", autoescape=True),
+            )
+        )
+    )
     svc.session.delete(pipeline)
     return {"PipelineArn": pipeline.arn}
