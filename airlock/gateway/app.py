@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from airlock.codecommit.git_http import git_routes
 from airlock.core.api import WAKE_WORKERS, ServiceApi
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
@@ -186,7 +187,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             airlock.stop()
 
     app = Starlette(
-        routes=[Route("/{path:path}", airlock.endpoint, methods=METHODS)],
+        # git's smart HTTP (CodeCommit's `/v1/repos/<name>`) is no AWS wire protocol.
+        routes=[
+            *git_routes(airlock.platform),
+            Route("/{path:path}", airlock.endpoint, methods=METHODS),
+        ],
         middleware=[Middleware(FastLane, gateway=airlock.gateway)],
         lifespan=lifespan,
     )
