@@ -104,11 +104,8 @@ def user_keys(server: LiveServer, name: str, *statements: Any) -> tuple[tuple[st
 
 
 def trail(server: LiveServer, event_name: str) -> list[dict[str, Any]]:
-    """The audit trail's records of `event_name`, newest first."""
-    events = server.client("cloudtrail").lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": event_name}]
-    )["Events"]
-    return [json.loads(e["CloudTrailEvent"]) for e in events]
+    """The first account's audit records of `event_name`, newest first."""
+    return trail_of(server, server.first_account_id(), event_name)
 
 
 def watch_events(server: LiveServer, account_id: str) -> None:
@@ -343,3 +340,55 @@ def test_unauthenticated_requests_are_asked_for_credentials(
     )
     assert missing.returncode != 0
     assert "remote: Repository ghost does not exist" in missing.stderr
+
+
+def test_an_assumed_role_of_another_account_pushes_with_its_session(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    home_account = server.first_account_id()
+    owner = server.create_account("repos")
+    cc = server.client("codecommit", owner)
+    seeded(cc, "theirs")
+    trust = policy_document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{home_account}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    iam = server.client("iam", owner)
+    role_arn = iam.create_role(RoleName="committer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="committer",
+        PolicyName="git",
+        PolicyDocument=policy_document(
+            {"Effect": "Allow", "Action": "codecommit:Git*", "Resource": "*"}
+        ),
+    )
+    session = server.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="ci")
+    credentials = session["Credentials"]
+    git = Git(server, tmp_path / "ci", (credentials["AccessKeyId"], credentials["SecretAccessKey"]))
+    git.env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
+    work = git.clone(clone_url(cc, "theirs"), "theirs")
+    pushed = git.commit(work, "ci.txt", "from ci\n")
+    git.run(work, "push", "origin", "main", check=True)
+    assert head(cc, "theirs") == pushed
+    push = trail_of(server, owner, "GitPush")[0]
+    assert push["userIdentity"]["type"] == "AssumedRole"
+    assert push["userIdentity"]["arn"] == f"arn:aws:sts::{owner}:assumed-role/committer/ci"
+
+    # Without the session token the temporary key is refused, with the reason.
+    del git.env["AWS_SESSION_TOKEN"]
+    done = git.run(work, "fetch", "origin")
+    assert done.returncode != 0
+    assert "remote: The session token after '%' in the user name is not the one issued" in (
+        done.stderr
+    )
+
+
+def trail_of(server: LiveServer, account_id: str, event_name: str) -> list[dict[str, Any]]:
+    """An account's audit records of `event_name`, newest first."""
+    events = server.client("cloudtrail", account_id).lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": event_name}]
+    )["Events"]
+    return [json.loads(e["CloudTrailEvent"]) for e in events]
