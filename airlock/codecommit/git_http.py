@@ -448,15 +448,14 @@ class PushHandler(ReceivePackHandler):
                 yield (b"unpack", str(error).replace("\n", " ").encode())
                 return
         yield (b"unpack", b"ok")
-        missing = [
-            (ref, b"missing necessary objects")
-            for _, new, ref in refs
-            if new != ZERO and new not in self.repo.object_store
-        ]
+        # As git's receive-pack checks connectivity: no ref may name an object not received.
+        missing = {ref for _, new, ref in refs if new != ZERO and new not in self.repo.object_store}
         if missing:
-            failed = {ref for ref, _ in missing}
-            yield from ((ref, dict(missing).get(ref, b"atomic push failed")) for ref in failed)
-            yield from ((ref, b"atomic push failed") for _, _, ref in refs if ref not in failed)
+            for _, _, ref in refs:
+                yield (
+                    ref,
+                    b"missing necessary objects" if ref in missing else b"atomic push failed",
+                )
             return
         yield from self.decide(refs, self.has_capability(CAPABILITY_ATOMIC))
 

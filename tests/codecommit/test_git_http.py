@@ -18,7 +18,7 @@ import pytest
 from tests.events.test_delivery import log_messages
 from tests.support import LiveServer, live_server, policy_document, wait_for
 
-from .helpers import seeded
+from .helpers import repository_dir, seeded
 
 HELPER = "!aws codecommit credential-helper --ignore-host-check $@"
 
@@ -392,3 +392,25 @@ def trail_of(server: LiveServer, account_id: str, event_name: str) -> list[dict[
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": event_name}]
     )["Events"]
     return [json.loads(e["CloudTrailEvent"]) for e in events]
+
+
+def test_the_database_refs_are_advertised_not_the_directory_files(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    cc = server.client("codecommit")
+    first = seeded(cc, "truth")
+    second = cc.put_file(
+        repositoryName="truth",
+        branchName="main",
+        filePath="b.txt",
+        fileContent=b"b",
+        parentCommitId=first,
+    )["commitId"]
+    # A mirror that says main is still at the first commit (as a crash could leave it).
+    packed = repository_dir(server, cc, "truth") / "packed-refs"
+    packed.write_text(f"{first} refs/heads/main\n")
+    git = Git(server, tmp_path / "root", server.root_keys(server.first_account_id()))
+    work = git.clone(clone_url(cc, "truth"), "truth")
+    assert git.run(work, "rev-parse", "HEAD", check=True).stdout.strip() == second
+    listed = git.run(work, "ls-remote", "origin", check=True).stdout.split("\n")
+    assert f"{second}\tHEAD" in listed and f"{second}\trefs/heads/main" in listed
