@@ -232,6 +232,13 @@ def test_a_references_deny_blocks_main_only(server: LiveServer, tmp_path: Path) 
         "refs/heads/feature"
     ]
 
+    # An atomic push of both: the refusal of main refuses the other ref too.
+    atomic = git.run(work, "push", "--atomic", "origin", "main", "main:other")
+    assert atomic.returncode != 0
+    assert "! [remote rejected] main -> main (" + explanation in atomic.stderr
+    assert "main -> other (atomic push failed)" in atomic.stderr, atomic.stderr
+    assert cc.list_branches(repositoryName="guarded")["branches"] == ["feature", "main"]
+
 
 def test_a_pull_without_gitpull_is_refused_with_the_explanation(
     server: LiveServer, tmp_path: Path
