@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from airlock.codebuild import credentials
+from airlock.codecommit.git_http import git_routes
 from airlock.core.api import WAKE_WORKERS, ServiceApi
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
@@ -187,12 +188,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             airlock.stop()
 
     app = Starlette(
+        # Builds' container credentials and git's smart HTTP (CodeCommit's
+        # `/v1/repos/<name>`) are no AWS wire protocol.
         routes=[
             Route(
                 credentials.ROUTE,
                 credentials.credentials_endpoint(airlock.platform),
                 methods=["GET"],
             ),
+            *git_routes(airlock.platform),
             Route("/{path:path}", airlock.endpoint, methods=METHODS),
         ],
         middleware=[Middleware(FastLane, gateway=airlock.gateway)],
