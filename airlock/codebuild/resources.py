@@ -58,17 +58,21 @@ class Project(BaseResource):
         attributes=frozenset({"Arn"}),
     )
 
-    def _request(self, props: Properties) -> dict[str, Any]:
+    def _request(self, pc: ProviderContext, props: Properties) -> dict[str, Any]:
         request = {
             member: _api_value(prop, props[prop])
             for prop, member in _MEMBERS.items()
             if props.get(prop) is not None
         }
+        role = request.get("serviceRole")
+        if isinstance(role, str) and not role.startswith("arn:"):
+            # Templates often give the role's name (`!Ref Role`); the API wants its ARN.
+            request["serviceRole"] = f"arn:aws:iam::{pc.account_id}:role/{role}"
         return request
 
     def create(self, pc: ProviderContext, props: Properties) -> str:
         name = props.get("Name") or pc.physical_name(255)
-        request = {"name": name, **self._request(props)}
+        request = {"name": name, **self._request(pc, props)}
         tags = pc.resource_tags(props)
         if tags:
             request["tags"] = [{"key": t["Key"], "value": t["Value"]} for t in tags]
@@ -80,7 +84,7 @@ class Project(BaseResource):
     ) -> None:
         if old is None:
             return  # CreateProject set everything
-        request = {"name": physical_id, **self._request(props)}
+        request = {"name": physical_id, **self._request(pc, props)}
         request["tags"] = [{"key": t["Key"], "value": t["Value"]} for t in pc.resource_tags(props)]
         if props.get("Description") is None and old.get("Description") is not None:
             request["description"] = ""

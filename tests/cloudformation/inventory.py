@@ -46,6 +46,7 @@ ENTRY: dict[str, Callable[[str], str]] = {
     "AWS::SageMaker::ModelPackageGroup": lambda arn: f"model-package-group {_last(arn)}",
     # A repository's physical id is its id, which a rename keeps.
     "AWS::CodeCommit::Repository": lambda repository_id: f"repository {repository_id}",
+    "AWS::CodeBuild::Project": lambda name: f"project {name}",
 }
 # Types whose physical id names no entry: only the inventory's difference checks them.
 WITHOUT_ENTRY = {"AWS::IAM::Policy", "AWS::Events::EventBusPolicy"}
@@ -135,6 +136,10 @@ def _codecommit(client: Clients) -> set[str]:
     return {f"repository {r['repositoryId']}" for r in listed}
 
 
+def _codebuild(client: Clients) -> set[str]:
+    return {f"project {name}" for name in _pages(client("codebuild"), "list_projects", "projects")}
+
+
 def inventory(client: Clients) -> set[str]:
     """One line per thing an account holds (`role R`, `role R inline P`, `bucket B policy`…),
     listed with `client(service)`, the account's clients."""
@@ -145,5 +150,6 @@ def inventory(client: Clients) -> set[str]:
         | _events(client)
         | _sagemaker(client)
         | _codecommit(client)
+        | _codebuild(client)
         | {f"log-group {group['logGroupName']}" for group in groups}
     )
