@@ -110,6 +110,10 @@ def append_log(platform: Any, where: tuple[str, str, str, str], lines: list[str]
                 raise
 
 
+# How long a stopping server waits for each build thread to record its end.
+STOP_GRACE_SECONDS = 10.0
+
+
 class BuildWorker(BackgroundLoop):
     """Takes up every IN_PROGRESS build, each in a thread of its own."""
 
@@ -119,7 +123,15 @@ class BuildWorker(BackgroundLoop):
         super().__init__()
         self.platform = platform
         self._running: set[int] = set()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+
+    def on_stop(self) -> None:
+        """Wait for the builds to record their shutdown FAULT before the database goes."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout=STOP_GRACE_SECONDS)
 
     def tick(self) -> float:
         """Start a thread for each IN_PROGRESS build no thread runs yet."""
@@ -130,7 +142,9 @@ class BuildWorker(BackgroundLoop):
                 if build_id in self._running:
                     continue
                 self._running.add(build_id)
-            threading.Thread(target=self._run, args=(build_id,), daemon=True).start()
+                thread = threading.Thread(target=self._run, args=(build_id,), daemon=True)
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
         return 1.0
 
     def _run(self, build_id: int) -> None:
