@@ -35,6 +35,7 @@ class CallPath(Protocol):
         params: Params,
         *,
         within: Callable[[Session, Output], None] | None = None,
+        effect: Callable[[Any, Params], Output] | None = None,
     ) -> Output: ...
 
 
@@ -67,17 +68,20 @@ def call(
     params: Params,
     *,
     within: Callable[[Session, Output], None] | None = None,
+    effect: Callable[[Any, Params], Output] | None = None,
 ) -> Output:
     """Run `service:operation` as `ctx.principal` through the platform's call path.
 
     `within(session, output)` runs in the operation's write transaction, so what the
-    acting service records about the call commits with it. Raises the ServiceError an
-    API caller would get (AccessDenied, ValidationException, the operation's own).
+    acting service records about the call commits with it. `effect(service, params)`
+    takes the handler's place for a service passing on what it holds (see the gateway's
+    `Effect`): IAM and the trail see the operation. Raises the ServiceError an API caller
+    would get (AccessDenied, ValidationException, the operation's own).
     """
     calls: CallPath | None = platform.calls
     if calls is None:
         raise RuntimeError("no call path installed: build the platform with the gateway")
-    return calls.call(ctx, service, operation, params, within=within)
+    return calls.call(ctx, service, operation, params, within=within, effect=effect)
 
 
 def resource_types(platform: Any) -> Mapping[str, ResourceType]:

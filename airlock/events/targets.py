@@ -8,23 +8,23 @@ services add kinds with `register_kind` (CodePipeline pipelines, for example).
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import httpx
 
-from airlock.core.api import Resource
-from airlock.core.calls import acting_context
+from airlock.core.calls import acting_context, call
 from airlock.core.context import RequestContext, root_principal
 from airlock.core.errors import ServiceError
-from airlock.iam.enforce import authorize
 from airlock.logs.service import LogsService
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
+from .errors import ResourceNotFound
 from .service import EventsService
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -150,23 +150,36 @@ class BusTarget:
         return None
 
     def deliver(self, platform: Any, attempt: Attempt) -> None:
+        """Forward the event as the target's role, keeping its id, account and source.
+
+        The forward goes through the call path as `events:PutEvents` on the target bus,
+        so the bus's policy and the role's decide, and the trail records it with
+        EventBridge as `invokedBy`. The event itself is passed on as it is, as AWS does
+        (a plain PutEvents would give it a new id and refuse `aws.*` sources).
+        """
         match = _BUS.match(attempt.target["Arn"])
         assert match is not None
         region, account, name = match.groups()
-        ctx = _context(platform, attempt)
-        with platform.db.write() as session:
-            svc = EventsService(session, platform.clock)
+        ctx = replace(_context(platform, attempt), region=region)
+        event = attempt.event
+        entry = {
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event.get("detail", {})),
+            "Resources": list(event.get("resources") or []),
+            "EventBusName": attempt.target["Arn"],
+        }
+
+        def forward(svc: EventsService, params: dict[str, Any]) -> dict[str, Any]:
             bus = svc.find_bus(account, region, name)
             if bus is None:
-                raise DeliveryFailure(
-                    f"ResourceNotFoundException: Event bus {name} does not exist.", retryable=False
-                )
-            resource = Resource(bus.arn, bus.account_id, policy=bus.policy)
-            try:
-                authorize(session, platform.clock, ctx, "events:PutEvents", [resource], "json")
-            except ServiceError as error:
-                raise DeliveryFailure(f"{error.code}: {error.message}", retryable=False) from error
-            svc.accept(bus, attempt.event)
+                raise ResourceNotFound(f"Event bus {name} does not exist.")
+            return {"FailedEntryCount": 0, "Entries": [{"EventId": svc.accept(bus, event)}]}
+
+        try:
+            call(platform, ctx, "events", "PutEvents", {"Entries": [entry]}, effect=forward)
+        except ServiceError as error:
+            raise DeliveryFailure(f"{error.code}: {error.message}", retryable=False) from error
 
 
 def _bus_of(rule_arn: str) -> str:

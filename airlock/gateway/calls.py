@@ -12,7 +12,7 @@ acting service), and a refusal is the error the caller of the API would get.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,6 +32,11 @@ from .routing import Route, ServiceDirectory
 # Runs in the operation's write transaction with its output: what the acting
 # service records about the call commits with the change it made, or neither does.
 Within = Callable[[Session, Output], None]
+# Runs in place of the operation's handler, with the service object and the checked
+# params: a service passing on what it already holds (EventBridge forwarding an event to
+# another bus keeps the event's id and account, as AWS does) is authorized and audited
+# as the operation, while the effect is the delivery's.
+Effect = Callable[[Any, Params], Output]
 
 
 class NotImplementedOperation(ServiceError):
@@ -94,10 +99,13 @@ class CallPath:
         params: Params,
         *,
         within: Within | None = None,
+        effect: Effect | None = None,
     ) -> Output:
         """Run `service:operation` as `ctx.principal`; raises the error an API caller gets.
 
-        `ctx` names the acting service in `called_via` (see `acting_context`).
+        `ctx` names the acting service in `called_via` (see `acting_context`). With
+        `effect`, the call is validated, authorized and audited as the operation, and
+        `effect` does the work in the operation's write transaction.
         """
         route = self.directory.routes.get(service)
         if route is None:
@@ -114,7 +122,11 @@ class CallPath:
             return dict(params)
 
         event = CallEvent.of(route, operation, spec.readonly)
-        return self.execute(route, spec, ctx, event, checked, within=within)
+        run = spec
+        if effect is not None:
+            act = effect
+            run = replace(spec, handler=lambda svc, _c, p: act(svc, p), readonly=False, stage=None)
+        return self.execute(route, run, ctx, event, checked, within=within)
 
     def execute(
         self,

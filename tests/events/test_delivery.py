@@ -317,3 +317,21 @@ def test_cross_account_bus_target_with_a_role(server: LiveServer) -> None:
     with_role = put(events, {"n": 2})
     messages = wait_for(lambda: log_messages(staging_logs, "/in"), what="the forward")
     assert [json.loads(m)["id"] for m in messages] == [with_role]
+    # The forward is a PutEvents call on the call path: audited in the acting account,
+    # with EventBridge as invokedBy, the refused one as well as the delivered one.
+    trail = server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutEvents"}]
+    )["Events"]
+    forwards = [
+        json.loads(e["CloudTrailEvent"])
+        for e in trail
+        if json.loads(e["CloudTrailEvent"])["userIdentity"].get("invokedBy")
+    ]
+    assert [(r["userIdentity"]["invokedBy"], r.get("errorCode")) for r in forwards] == [
+        ("events.amazonaws.com", None),
+        ("events.amazonaws.com", "AccessDeniedException"),
+    ]
+    delivered, refused = (r["userIdentity"]["arn"] for r in forwards)
+    assert delivered.startswith(f"arn:aws:sts::{source_account}:assumed-role/Forwarder/events-")
+    assert refused == f"arn:aws:iam::{source_account}:root"
+    assert forwards[0]["requestParameters"]["entries"][0]["eventBusName"] == staging_bus
