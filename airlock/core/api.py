@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError, ValidationError
+from airlock.core.pipeline_actions import ActionProvider, action_key
 from airlock.platform.tasks import StepResult, Task
 
 if TYPE_CHECKING:
@@ -161,6 +162,16 @@ class ServiceApi(Generic[S]):
     worker: Callable[[Any], Worker] | None = None
     # The CloudFormation resource types this service provides, by type name.
     resource_types: dict[str, ResourceType] = field(default_factory=dict)
+    # The CodePipeline action types this service provides, by `action_key`.
+    pipeline_actions: dict[str, ActionProvider] = field(default_factory=dict)
+
+    def pipeline_action(self, provider: ActionProvider) -> ActionProvider:
+        """Register a CodePipeline action type of this service."""
+        key = action_key(provider.category, provider.owner, provider.provider)
+        if key in self.pipeline_actions:
+            raise ValueError(f"action type {key} registered twice")
+        self.pipeline_actions[key] = provider
+        return provider
 
     def resource_type(self, provider: ResourceType) -> ResourceType:
         """Register a CloudFormation resource type of this service."""

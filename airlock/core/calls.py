@@ -18,6 +18,7 @@ from airlock.core.context import Principal, RequestContext
 from airlock.platform import ids
 
 if TYPE_CHECKING:
+    from airlock.core.pipeline_actions import ActionProvider
     from airlock.core.resources import ResourceType
 
 
@@ -26,6 +27,8 @@ class CallPath(Protocol):
 
     # Every service's CloudFormation resource types, by type name.
     resource_types: Mapping[str, ResourceType]
+    # Every service's CodePipeline action types, by `action_key`.
+    pipeline_actions: Mapping[str, ActionProvider]
 
     def call(
         self,

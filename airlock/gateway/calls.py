@@ -21,6 +21,7 @@ from airlock.audit import record
 from airlock.core.api import OperationSpec, Output, Params, Resource
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError, ValidationError
+from airlock.core.pipeline_actions import ActionProvider
 from airlock.core.resources import ResourceType
 from airlock.iam.authorizer import request_keys
 from airlock.iam.enforce import authorize
@@ -88,8 +89,10 @@ class CallPath:
         self.platform = platform
         self.directory = directory
         self.resource_types: dict[str, ResourceType] = {}
+        self.pipeline_actions: dict[str, ActionProvider] = {}
         for route in directory.routes.values():
             self.resource_types.update(route.api.resource_types)
+            self.pipeline_actions.update(route.api.pipeline_actions)
 
     def call(
         self,
