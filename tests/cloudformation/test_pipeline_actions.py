@@ -187,7 +187,7 @@ def test_change_set_replace_then_execute(server: LiveServer, account_id: str) ->
     made = env.stack(replace, log_template()).run()
     assert made.status == "Succeeded", made.error_message
     change_set = cfn.describe_change_set(StackName="cs", ChangeSetName="next")
-    assert (change_set["ChangeSetType"] if "ChangeSetType" in change_set else "CREATE") == "CREATE"
+    assert [c["ResourceChange"]["Action"] for c in change_set["Changes"]] == ["Add"]
     assert made.external_execution_id == change_set["ChangeSetId"]
     assert describe(server, account_id, "cs")["StackStatus"] == "REVIEW_IN_PROGRESS"
 
@@ -203,6 +203,7 @@ def test_change_set_replace_then_execute(server: LiveServer, account_id: str) ->
     proposed = cfn.describe_change_set(StackName="cs", ChangeSetName="next")
     assert proposed["ChangeSetId"] != change_set["ChangeSetId"]
     assert proposed["Status"] == "CREATE_COMPLETE"
+    assert [c["ResourceChange"]["Action"] for c in proposed["Changes"]] == ["Modify"]
     assert describe(server, account_id, "cs")["StackStatus"] == "CREATE_COMPLETE"
     ran = env.stack(execute).run()
     assert ran.status == "Succeeded", ran.error_message
