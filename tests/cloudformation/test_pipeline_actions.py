@@ -365,3 +365,35 @@ def test_check_refuses_what_create_pipeline_must(server: LiveServer) -> None:
 
 
 __all__ = ["Setup"]
+
+
+def test_a_large_template_goes_by_template_url_next_to_its_artifact(
+    server: LiveServer, account_id: str
+) -> None:
+    env = setup(server, account_id)
+    template = json.loads(log_template())
+    template["Metadata"] = {"Padding": "x" * 60_000}
+    run = env.stack({"ActionMode": "CREATE_UPDATE", "StackName": "big"}, json.dumps(template))
+    outcome = run.run()
+    assert outcome.status == "Succeeded", outcome.error_message
+    s3 = server.client("s3", account_id)
+    prefix = run.location("Template").key + "-template-"
+    [staged] = s3.list_objects_v2(Bucket=env.bucket, Prefix=prefix)["Contents"]
+    body = s3.get_object(Bucket=env.bucket, Key=staged["Key"])["Body"].read()
+    assert json.loads(body) == template
+    got = server.client("cloudformation", account_id).get_template(StackName="big")
+    assert got["TemplateBody"]["Metadata"]["Padding"] == "x" * 60_000
+
+
+def test_a_repeated_change_set_replace_keeps_the_change_set_it_made(
+    server: LiveServer, account_id: str
+) -> None:
+    env = setup(server, account_id)
+    cfn = server.client("cloudformation", account_id)
+    replace = {"ActionMode": "CHANGE_SET_REPLACE", "StackName": "csr", "ChangeSetName": "next"}
+    run = env.stack(replace, log_template())
+    assert run.step().status == "Succeeded"
+    first = cfn.describe_change_set(StackName="csr", ChangeSetName="next")["ChangeSetId"]
+    run.state = {}
+    assert run.step().external_execution_id == first
+    assert [c["ChangeSetId"] for c in cfn.list_change_sets(StackName="csr")["Summaries"]] == [first]

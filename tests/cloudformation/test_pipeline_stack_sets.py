@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from airlock.cloudformation.stack_sets import StackSetEngine
 from tests.cloudformation.pipeline_setup import (
     INSTANCES_KEY,
     STACK_SET_KEY,
@@ -13,7 +14,14 @@ from tests.cloudformation.pipeline_setup import (
     log_template,
     setup,
 )
-from tests.cloudformation.sets import Organization, instances, stack_sets_stacks
+from tests.cloudformation.sets import (
+    EXECUTION_ROLE,
+    Organization,
+    admin_role,
+    execution_role,
+    instances,
+    stack_sets_stacks,
+)
 from tests.support import LiveServer
 
 
@@ -250,3 +258,71 @@ def test_a_missing_stack_set_fails_the_instances_action(
         "ConfigurationError",
         "StackSet nowhere not found",
     )
+
+
+def test_a_self_managed_set_into_accounts_with_its_roles(
+    server: LiveServer, account_id: str, region: str
+) -> None:
+    env = setup(server, account_id)
+    admin = admin_role(server, account_id)
+    targets = [server.create_account("target-a"), server.create_account("target-b")]
+    for target in targets:
+        execution_role(server, target, f"arn:aws:iam::{account_id}:root")
+    config = {
+        "StackSetName": "selfish",
+        "DeploymentTargets": targets[0],
+        "Regions": region,
+        "AdministrationRoleArn": admin,
+        "ExecutionRoleName": EXECUTION_ROLE,
+    }
+    assert stack_set_run(env, config).run().status == "Succeeded"
+    cfn = server.client("cloudformation", account_id)
+    described = cfn.describe_stack_set(StackSetName="selfish")["StackSet"]
+    assert (described["PermissionModel"], described["AdministrationRoleARN"]) == (
+        "SELF_MANAGED",
+        admin,
+    )
+    assert set(instances(cfn, "selfish")) == {(targets[0], region)}
+    # A second account in the list: its instance is made, then the set updated everywhere.
+    run = stack_set_run(env, {**config, "DeploymentTargets": ",".join(targets)})
+    assert run.run().status == "Succeeded"
+    assert [(i["call"], i["targets"]) for i in run.steps[0].state["plan"]] == [
+        ("CreateStackInstances", [targets[1]]),
+        ("UpdateStackSet", targets),
+    ]
+    assert set(instances(cfn, "selfish")) == {(t, region) for t in targets}
+    for target in targets:
+        [stack] = stack_sets_stacks(server, target, "selfish")
+        assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+
+
+def test_abandon_stops_the_operation_under_way(
+    server: LiveServer, account_id: str, region: str, paused: StackSetEngine
+) -> None:
+    env = setup(server, account_id)
+    _, ids = org_with_units(server, account_id)
+    run = stack_set_run(
+        env,
+        {
+            "StackSetName": "halted",
+            "PermissionModel": "SERVICE_MANAGED",
+            "DeploymentTargets": ids["staging"],
+            "Regions": region,
+        },
+    )
+    run.step()
+    under_way = run.step()
+    assert under_way.status == "InProgress"
+    operation_id = under_way.external_execution_id
+    run.provider().abandon(server.airlock.platform, run.job())
+    cfn = server.client("cloudformation", account_id)
+    status = cfn.describe_stack_set_operation(StackSetName="halted", OperationId=operation_id)[
+        "StackSetOperation"
+    ]["Status"]
+    assert status in ("STOPPING", "STOPPED")
+    paused.start()
+    outcome = run.run()
+    assert (outcome.status, outcome.error_code) == ("Failed", "JobFailed")
+    assert (outcome.error_message or "").startswith(
+        f"Stack set operation {operation_id} of halted is STOPPED"
+    ), outcome.error_message
