@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from airlock.cloudformation.engine import StackEngine
 from tests.cloudformation.pipeline_setup import Setup, log_template, role, setup
 from tests.pipeline_actions import unzipped
 from tests.support import LiveServer
@@ -397,3 +398,37 @@ def test_a_repeated_change_set_replace_keeps_the_change_set_it_made(
     run.state = {}
     assert run.step().external_execution_id == first
     assert [c["ChangeSetId"] for c in cfn.list_change_sets(StackName="csr")["Summaries"]] == [first]
+
+
+def stack_engine(server: LiveServer) -> StackEngine:
+    """The server's stack engine."""
+    for worker in server.airlock.workers:
+        for inner in getattr(worker, "workers", [worker]):
+            if isinstance(inner, StackEngine):
+                return inner
+    raise AssertionError("no stack engine")
+
+
+def test_abandon_cancels_the_update_under_way(server: LiveServer, account_id: str) -> None:
+    env = setup(server, account_id)
+    config = {"ActionMode": "CREATE_UPDATE", "StackName": "halt"}
+    assert env.stack(config, log_template()).run().status == "Succeeded"
+    engine = stack_engine(server)
+    engine.stop()
+    try:
+        run = env.stack({**config, "ParameterOverrides": '{"Retention": "1"}'}, log_template())
+        assert run.step().status == "InProgress"
+        assert describe(server, account_id, "halt")["StackStatus"] == "UPDATE_IN_PROGRESS"
+        run.provider().abandon(server.airlock.platform, run.job())
+        assert describe(server, account_id, "halt")["StackStatus"] == (
+            "UPDATE_ROLLBACK_IN_PROGRESS"
+        )
+    finally:
+        engine.start()
+    outcome = run.run()
+    assert (outcome.status, outcome.error_code) == ("Failed", "JobFailed")
+    assert (outcome.error_message or "").startswith(
+        "Stack halt is in UPDATE_ROLLBACK_COMPLETE state"
+    ), outcome.error_message
+    groups = server.client("logs", account_id).describe_log_groups()["logGroups"]
+    assert [g["retentionInDays"] for g in groups] == [7]
