@@ -27,6 +27,7 @@ phases:
       - echo "count=$(git rev-list --count HEAD)"
       - echo "content=$(cat app.txt)"
       - echo "origin=$(git remote get-url origin)"
+      - echo "secrets=$(grep -ci authorization .git/config)"
 """
 
 
@@ -100,6 +101,7 @@ def test_a_build_clones_the_default_branch_as_its_role(
     assert seen["count"] == "2"
     assert seen["content"] == "two"
     assert seen["origin"] == repo.url
+    assert seen["secrets"] == "0"  # the clone's credentials stayed out of its configuration
     # The clone was the role's: its GitPull is in the trail, allowed.
     pulls = trail_of(server, server.first_account_id(), "GitPull")
     assert any(

@@ -1,16 +1,12 @@
-"""Pure parts of CODECOMMIT sources: clone URLs, clone refs, refusals, the helper's password."""
+"""Pure parts of CODECOMMIT sources: clone URLs, clone refs and refusal messages."""
 
 from __future__ import annotations
 
-import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from airlock.auth.git_credentials import git_signature
-from airlock.codebuild import git_helper
 from airlock.codebuild.gitsource import (
     CLONE_REF_FILE,
     GitSourceError,
@@ -98,19 +94,3 @@ def test_a_clone_ref_is_the_one_file_of_the_artifact(tmp_path: Path) -> None:
     with pytest.raises(GitSourceError) as caught:
         read_clone_ref(tmp_path)
     assert str(caught.value) == "The clone ref's commitId 'main' is not a full commit id"
-
-
-def test_the_helpers_password_is_the_one_the_server_checks() -> None:
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    made = git_helper.password("secret", "us-east-1", "127.0.0.1:4566", "/v1/repos/app", now)
-    stamp, _, signature = made.partition("Z")
-    assert stamp == "20260102T030405"
-    assert signature == git_signature(
-        "secret", stamp, "us-east-1", "/v1/repos/app", "127.0.0.1:4566"
-    )
-    fields = git_helper.read_request(io.StringIO("protocol=http\nhost=h:1\npath=v1/repos/app\n\n"))
-    assert fields == {"protocol": "http", "host": "h:1", "path": "v1/repos/app"}
-    answer = git_helper.answer(
-        fields, {"AccessKeyId": "ASIAX", "SecretAccessKey": "s", "Token": "t"}, "us-east-1"
-    )
-    assert answer.startswith("username=ASIAX%t\npassword=")
