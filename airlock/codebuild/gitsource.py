@@ -251,11 +251,8 @@ class GitCloner:
         branch, tag, commit = _parse_version(version)
         if version is None:
             head = self._run(target, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
-            if not head or self._rev(target, f"refs/remotes/origin/{head}") is None:
-                raise GitSourceError(f"reference not found {what}: the repository has no commits")
-            branch = head
+            branch = head or None
         elif branch is None and tag is None and commit is None:
-            assert version is not None
             if self._rev(target, f"refs/remotes/origin/{version}") is not None:
                 branch = version
             elif self._rev(target, f"refs/tags/{version}") is not None:
@@ -268,20 +265,24 @@ class GitCloner:
             self._deepen(target, depth, f"+refs/tags/{tag}:refs/tags/{tag}")
         if commit is not None and self._rev(target, commit) is None:
             self._deepen(target, depth)
-        start = commit or (
-            f"refs/remotes/origin/{branch}" if branch is not None else f"refs/tags/{tag}"
-        )
+        tracked = f"refs/remotes/origin/{branch}" if branch is not None else None
+        start = commit or tracked or f"refs/tags/{tag}"
         resolved = self._rev(target, start)
         if resolved is None:
+            if version is None:
+                raise GitSourceError(f"reference not found {what}: the repository has no commits")
             raise GitSourceError(f"reference not found {what}")
-        if branch is not None:
-            args = ["checkout", "--quiet", "--force", "-B", branch, resolved]
-        else:
+        if branch is None:
             args = ["checkout", "--quiet", "--force", "--detach", resolved]
+        elif start == tracked:
+            # The branch as origin has it, tracking origin's (so `git pull` and `git log` work).
+            args = ["checkout", "--quiet", "--force", "-B", branch, "--track", f"origin/{branch}"]
+        else:
+            args = ["checkout", "--quiet", "--force", "-B", branch, resolved]
         done = self._run(target, *args)
         if done.returncode != 0:
             raise GitSourceError(f"checkout failed {what}: {_last_line(done.stderr)}")
-        if branch is not None and self._rev(target, f"refs/remotes/origin/{branch}"):
+        if branch is not None and start != tracked and self._rev(target, f"origin/{branch}"):
             self._run(target, "branch", "--quiet", f"--set-upstream-to=origin/{branch}")
         return resolved
 

@@ -173,6 +173,18 @@ def test_branches_tags_and_missing_references(server: LiveServer, tmp_path: Path
             "message": f"reference not found for primary source and source version {version}",
         }
         assert "resolvedSourceVersion" not in build
+    empty = repo.cc.create_repository(repositoryName="empty")["repositoryMetadata"]
+    build = finished(
+        cb,
+        cb.start_build(projectName="proj", sourceLocationOverride=empty["cloneUrlHttp"])["build"][
+            "id"
+        ],
+    )
+    assert download_phase(build)["contexts"][0] == {
+        "statusCode": "CLIENT_ERROR",
+        "message": "reference not found for primary source and source version HEAD: "
+        "the repository has no commits",
+    }
 
 
 def test_a_secondary_codecommit_source(server: LiveServer, tmp_path: Path) -> None:
