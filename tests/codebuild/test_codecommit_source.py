@@ -131,6 +131,16 @@ def test_a_build_clones_the_default_branch_as_its_role(
     )
     assert shallow["buildStatus"] == "SUCCEEDED", log_text(server, shallow)
     assert lines_of(log_text(server, shallow))["count"] == "1"
+    # A commit deeper than the clone's depth: the history it needs is fetched after all.
+    deep = finished(
+        cb,
+        cb.start_build(projectName="proj", gitCloneDepthOverride=1, sourceVersion=first)["build"][
+            "id"
+        ],
+    )
+    assert deep["buildStatus"] == "SUCCEEDED", log_text(server, deep)
+    assert deep["resolvedSourceVersion"] == first
+    assert lines_of(log_text(server, deep))["content"] == "one"
 
 
 def test_branches_tags_and_missing_references(server: LiveServer, tmp_path: Path) -> None:
