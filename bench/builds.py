@@ -210,6 +210,7 @@ def bench_builds(state: Path, port: int, git: GitUser, url: str, work: Path, bui
     samples: list[float] = []
     server_side: list[float] = []
     phases: dict[str, list[float]] = {}
+    gaps: dict[str, list[float]] = {}
     for _ in range(builds):
         started = time.perf_counter()
         build_id = cb.start_build(projectName="bench")["build"]["id"]
@@ -223,6 +224,10 @@ def bench_builds(state: Path, port: int, git: GitUser, url: str, work: Path, bui
         samples.append(time.perf_counter() - started)
         first, last = build["phases"][0], build["phases"][-1]
         server_side.append((last["startTime"] - first["startTime"]).total_seconds())
+        for before, after in zip(build["phases"], build["phases"][1:], strict=False):
+            if "endTime" in before:
+                took = (after["startTime"] - before["endTime"]).total_seconds()
+                gaps.setdefault(f"{before['phaseType']}→{after['phaseType']}", []).append(took)
         for phase in build["phases"]:
             if "endTime" in phase:
                 took = (phase["endTime"] - phase["startTime"]).total_seconds()
@@ -234,6 +239,10 @@ def bench_builds(state: Path, port: int, git: GitUser, url: str, work: Path, bui
         + ", ".join(
             f"{name} {statistics.median(values) * 1000:.0f} ms" for name, values in phases.items()
         )
+    )
+    print(
+        "  between phases (medians): "
+        + ", ".join(f"{name} {statistics.median(v) * 1000:.0f} ms" for name, v in gaps.items())
     )
 
 
