@@ -337,15 +337,16 @@ def test_a_clone_ref_artifact_is_cloned_at_its_commit(
     server: LiveServer, tmp_path: Path, allowed: bool
 ) -> None:
     repo = Pushed(server, tmp_path / "dev")
-    first = repo.commit("one\n")
-    repo.commit("two\n")
+    repo.commit("one\n")
+    second = repo.commit("two\n")
+    repo.commit("three\n")
     repo.push("main")
     account = server.first_account_id()
     ref = {
         "cloneUrlHttp": repo.url,
         "repositoryName": "app",
         "branch": "main",
-        "commitId": first,
+        "commitId": second,
         "accountId": account,
         "region": server.settings.region,
     }
@@ -379,12 +380,13 @@ def test_a_clone_ref_artifact_is_cloned_at_its_commit(
         assert context["statusCode"] == "CLIENT_ERROR"
         assert context["message"].startswith(
             f"authorization failed for primary source and source version "
-            f"refs/heads/main^{{{first}}}: User: arn:aws:sts::{account}:assumed-role/build-role/"
+            f"refs/heads/main^{{{second}}}: User: arn:aws:sts::{account}:assumed-role/build-role/"
         ), context
         return
     assert build["buildStatus"] == "SUCCEEDED", text
-    assert build["resolvedSourceVersion"] == first
+    assert build["resolvedSourceVersion"] == second
     seen = lines_of(text)
-    assert (seen["head"], seen["branch"], seen["count"]) == (first, "main", "1")
-    assert seen["content"].startswith("one")
+    # The branch at the ref's commit, with the history up to it (so `git log` works).
+    assert (seen["head"], seen["branch"], seen["count"]) == (second, "main", "2")
+    assert seen["content"].startswith("two")
     assert CLONE_REF_FILE not in text

@@ -9,6 +9,8 @@ import pytest
 
 from airlock.codebuild.gitsource import (
     CLONE_REF_FILE,
+    CloneRef,
+    GitCloner,
     GitSourceError,
     airlock_clone_url,
     read_clone_ref,
@@ -94,3 +96,23 @@ def test_a_clone_ref_is_the_one_file_of_the_artifact(tmp_path: Path) -> None:
     with pytest.raises(GitSourceError) as caught:
         read_clone_ref(tmp_path)
     assert str(caught.value) == "The clone ref's commitId 'main' is not a full commit id"
+
+
+def test_a_clone_ref_of_another_account_is_refused(tmp_path: Path) -> None:
+    cloner = GitCloner(
+        git="git",
+        home=tmp_path,
+        endpoint=ENDPOINT,
+        region="us-east-1",
+        credentials={},
+        log=lambda line: None,
+        deadline=0.0,
+    )
+    ref = CloneRef(f"{ENDPOINT}/v1/repos/app", "app", "main", "a" * 40, "222222222222", "us-east-1")
+    with pytest.raises(GitSourceError) as caught:
+        cloner.clone_ref(ref, "111111111111", tmp_path, "primary source")
+    assert str(caught.value) == (
+        "The clone ref names repository app of account 222222222222, but the build's service "
+        "role is of account 111111111111: git serves a role the repositories of its own "
+        "account only"
+    )
