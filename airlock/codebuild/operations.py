@@ -298,6 +298,8 @@ def resolve_build_spec(project: BuildProject, p: Params) -> dict[str, Any]:
         source["location"] = p["sourceLocationOverride"]
     if p.get("buildspecOverride"):
         source["buildspec"] = p["buildspecOverride"]
+    if "gitCloneDepthOverride" in p:
+        source["gitCloneDepth"] = p["gitCloneDepthOverride"]
     check_source(source)
     if "secondarySourcesOverride" in p:
         spec["secondarySources"] = copy.deepcopy(p["secondarySourcesOverride"])
