@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from airlock.codebuild.pipeline_action import CodeBuildAction
+from airlock.codebuild.worker import RESTARTED
+from airlock.platform.clock import ManualClock
 from tests.codebuild.test_projects_api import make_role, project_args
 from tests.pipeline_actions import ActionRun, unzipped, zipped
-from tests.support import LiveServer, policy_document, service_trust, wait_for
+from tests.support import LiveServer, live_server, policy_document, service_trust, wait_for
 
 BUILDSPEC = """version: 0.2
 env:
@@ -188,7 +193,7 @@ def test_abandon_stops_the_build(server: LiveServer) -> None:
     build_id = started.external_execution_id
 
     def in_build() -> bool:
-        return cb.batch_get_builds(ids=[build_id])["builds"][0]["currentPhase"] == "BUILD"
+        return bool(cb.batch_get_builds(ids=[build_id])["builds"][0]["currentPhase"] == "BUILD")
 
     wait_for(in_build, timeout=60, what="the build to run its commands")
     run.provider().abandon(server.airlock.platform, run.job())
@@ -268,3 +273,61 @@ def test_start_build_with_an_idempotency_token(server: LiveServer) -> None:
         "it started: repeat that request exactly, or use a new token",
     )
     assert len(cb.list_builds_for_project(projectName="proj")["ids"]) == 2
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The server's clock, moved by the test."""
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked(tmp_path: Path, database_url: str | None, clock: ManualClock) -> Iterator[LiveServer]:
+    """A live server on the test's clock."""
+    with live_server(tmp_path / "state", database_url, clock) as server:
+        yield server
+
+
+def test_a_token_names_its_build_for_five_minutes(clocked: LiveServer, clock: ManualClock) -> None:
+    server = clocked
+    pipeline_project(server)
+    cb = server.client("codebuild")
+    first = cb.start_build(projectName="proj", idempotencyToken="tok")["build"]["id"]
+    clock.advance(timedelta(minutes=4))
+    assert cb.start_build(projectName="proj", idempotencyToken="tok")["build"]["id"] == first
+    clock.advance(timedelta(minutes=2))
+    later = cb.start_build(projectName="proj", idempotencyToken="tok")["build"]["id"]
+    assert later != first
+    # The action looks for its token's build first, so a step repeated this late follows it.
+    run = build_run(server, {"Src": zipped({"buildspec.yml": FAILING})})
+    started = run.step().external_execution_id
+    run.state = {}
+    clock.advance(timedelta(minutes=6))  # the token's five minutes are over
+    assert run.step().external_execution_id == started
+    ids = cb.list_builds_for_project(projectName="proj")["ids"]
+    assert len(ids) == 3
+
+
+def test_a_fault_from_a_server_that_died_fails_the_action() -> None:
+    logs = {"groupName": "/aws/codebuild/proj", "streamName": "u", "deepLink": "https://l"}
+    build = {
+        "id": "proj:u",
+        "buildStatus": "FAULT",
+        "currentPhase": "COMPLETED",
+        "logs": logs,
+        "phases": [
+            {"phaseType": "SUBMITTED", "phaseStatus": "SUCCEEDED"},
+            {
+                "phaseType": "BUILD",
+                "phaseStatus": "FAULT",
+                "contexts": [{"statusCode": "", "message": RESTARTED}],
+            },
+            {"phaseType": "COMPLETED"},
+        ],
+    }
+    outcome = CodeBuildAction("Build")._outcome(build)
+    assert (outcome.status, outcome.error_code) == ("Failed", "JobFailed")
+    assert outcome.error_message == (
+        f"Build terminated with state: FAULT. Phase: BUILD, Message: {RESTARTED}. Logs: log "
+        "group /aws/codebuild/proj, stream u (https://l)"
+    )

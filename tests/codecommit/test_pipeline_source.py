@@ -9,6 +9,9 @@ from datetime import datetime
 from io import BytesIO
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from airlock.codecommit.pipeline_action import CodeCommitSource
 from tests.pipeline_actions import ActionRun, unzipped
 from tests.support import LiveServer, policy_document, service_trust
@@ -191,4 +194,22 @@ def test_the_configuration_is_checked() -> None:
     )
     assert source.check({**base, "PollForSourceChanges": "maybe"}) == (
         "Invalid action configuration: PollForSourceChanges 'maybe' is not valid; use true or false"
+    )
+
+
+def test_upload_archive_is_not_reachable_from_the_wire(server: LiveServer, cc: Any) -> None:
+    repository(cc)
+
+    def retarget(request: Any, **_: Any) -> None:
+        # Sent as GetRepository by botocore, which has no UploadArchive; signed as the latter.
+        request.headers.replace_header("X-Amz-Target", "CodeCommit_20150413.UploadArchive")
+
+    cc.meta.events.register("before-sign.codecommit.GetRepository", retarget)
+    with pytest.raises(ClientError) as caught:
+        cc.get_repository(repositoryName="demo")
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "UnknownOperationException",
+        "The X-Amz-Target header 'CodeCommit_20150413.UploadArchive' names no operation of "
+        "codecommit; expected 'CodeCommit_20150413.<Operation>'.",
     )
