@@ -7,12 +7,14 @@ import re
 import zipfile
 from datetime import datetime
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from airlock.codecommit.pipeline_action import CodeCommitSource
+from tests.codecommit.test_git_http import Git, clone_url
 from tests.pipeline_actions import ActionRun, unzipped
 from tests.support import LiveServer, policy_document, service_trust
 
@@ -213,3 +215,61 @@ def test_upload_archive_is_not_reachable_from_the_wire(server: LiveServer, cc: A
         "The X-Amz-Target header 'CodeCommit_20150413.UploadArchive' names no operation of "
         "codecommit; expected 'CodeCommit_20150413.<Operation>'.",
     )
+
+
+def test_code_zip_of_a_git_push_matches_git_archive(
+    server: LiveServer, cc: Any, tmp_path: Path
+) -> None:
+    repository(cc)
+    git = Git(server, tmp_path / "dev", server.root_keys(server.first_account_id()))
+    work = git.clone(clone_url(cc, "demo"), "demo")
+    (work / "lib" / "nested").mkdir(parents=True)
+    (work / "lib" / "nested" / "model.bin").write_bytes(bytes(range(256)) * 64)
+    (work / "tool.sh").write_text("#!/bin/sh\necho tool\n")
+    (work / "tool.sh").chmod(0o755)
+    (work / "latest").symlink_to("lib/nested/model.bin")
+    (work / "README.md").unlink()
+    git.run(work, "add", "-A", check=True)
+    git.run(work, "commit", "-m", "pushed with git", check=True)
+    git.run(work, "push", "origin", "main", check=True)
+    pushed = git.run(work, "rev-parse", "HEAD", check=True).stdout.strip()
+    reference = tmp_path / "reference.zip"
+    git.run(work, "archive", "--format=zip", "-o", str(reference), "HEAD", check=True)
+
+    run = source_run(server, pipeline_role(server, [*READ_ACTIONS, "s3:*"]))
+    outcome = run.run()
+    assert outcome.status == "Succeeded", outcome.error_message
+    assert outcome.output_variables["CommitId"] == pushed
+    assert outcome.output_variables["CommitMessage"] == "pushed with git"
+
+    def entries(data: bytes) -> dict[str, tuple[int, bytes]]:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            return {
+                info.filename: (info.external_attr >> 16, archive.read(info))
+                for info in archive.infolist()
+                if not info.filename.endswith("/")
+            }
+
+    ours = entries(run.read("SourceArtifact"))
+    assert set(ours) == {
+        "lib/nested/model.bin",
+        "tool.sh",
+        "latest",
+        "src/app.py",
+        "src/deep/data.txt",
+        "run.sh",
+    }
+    theirs = entries(reference.read_bytes())
+    assert {k: v[1] for k, v in ours.items()} == {k: v[1] for k, v in theirs.items()}
+    # git archive gives a mode to executables and links only; ours gives every file its mode.
+    assert {k: v[0] for k, v in theirs.items() if v[0]} == {
+        "tool.sh": 0o100755,
+        "run.sh": 0o100755,
+        "latest": 0o120777,
+    }
+    assert {k: ours[k][0] for k in ("tool.sh", "run.sh", "latest")} == {
+        "tool.sh": 0o100755,
+        "run.sh": 0o100755,
+        "latest": 0o120777,
+    }
+    assert ours["src/app.py"][0] == 0o100644
