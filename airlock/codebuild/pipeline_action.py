@@ -114,6 +114,8 @@ def artifact_override(artifact: ArtifactLocation, identifier: str | None = None)
 def start_build_input(job: ActionJob, token: str) -> dict[str, Any]:
     """StartBuild's input for this job: the sources, artifacts and variables overridden."""
     configuration = job.configuration
+    if not job.inputs:
+        raise ConfigurationProblem("a CodeBuild action needs at least one input artifact")
     primary_name = configuration.get("PrimarySource") or job.inputs[0].name
     primary = next((a for a in job.inputs if a.name == primary_name), None)
     if primary is None:
@@ -170,6 +172,36 @@ def failure_message(build: Mapping[str, Any]) -> str:
     return message
 
 
+def build_outcome(build: Mapping[str, Any]) -> ActionOutcome:
+    """What a build (BatchGetBuilds' `Build`) comes to for the action, saved as its state."""
+    build_id = str(build["id"])
+    common: dict[str, Any] = {
+        "state": {"buildId": build_id},
+        "external_execution_id": build_id,
+        "external_execution_url": (build.get("logs") or {}).get("deepLink"),
+    }
+    status = build["buildStatus"]
+    if status == IN_PROGRESS:
+        return ActionOutcome(
+            "InProgress", summary=f"Build {build_id} is in {build['currentPhase']}", **common
+        )
+    if status == SUCCEEDED:
+        variables = {
+            str(v["name"]): str(v.get("value", ""))
+            for v in build.get("exportedEnvironmentVariables") or []
+        }
+        return ActionOutcome(
+            "Succeeded",
+            summary=f"Build {build_id} succeeded",
+            output_variables=variables,
+            **common,
+        )
+    message = failure_message(build)
+    return ActionOutcome(
+        "Failed", summary=message, error_code="JobFailed", error_message=message, **common
+    )
+
+
 class CodeBuildAction:
     """A CodeBuild action of one category (Build or Test), version 1."""
 
@@ -219,7 +251,7 @@ class CodeBuildAction:
             return ActionOutcome.failed(
                 f"The build {build_id} of the action no longer exists in CodeBuild"
             )
-        return self._outcome(build)
+        return build_outcome(build)
 
     def abandon(self, platform: Any, job: ActionJob) -> None:
         """StopBuild on the job's build, if it has one still running."""
@@ -265,34 +297,6 @@ class CodeBuildAction:
                 f"IAM role permissions, and then try again. Error: {error.message}"
             )
         return f"CodeBuild refused the build of project {project}: {error.code}: {error.message}"
-
-    def _outcome(self, build: Mapping[str, Any]) -> ActionOutcome:
-        build_id = str(build["id"])
-        common: dict[str, Any] = {
-            "state": {"buildId": build_id},
-            "external_execution_id": build_id,
-            "external_execution_url": (build.get("logs") or {}).get("deepLink"),
-        }
-        status = build["buildStatus"]
-        if status == IN_PROGRESS:
-            return ActionOutcome(
-                "InProgress", summary=f"Build {build_id} is in {build['currentPhase']}", **common
-            )
-        if status == SUCCEEDED:
-            variables = {
-                str(v["name"]): str(v.get("value", ""))
-                for v in build.get("exportedEnvironmentVariables") or []
-            }
-            return ActionOutcome(
-                "Succeeded",
-                summary=f"Build {build_id} succeeded",
-                output_variables=variables,
-                **common,
-            )
-        message = failure_message(build)
-        return ActionOutcome(
-            "Failed", summary=message, error_code="JobFailed", error_message=message, **common
-        )
 
 
 api.pipeline_action(CodeBuildAction("Build"))

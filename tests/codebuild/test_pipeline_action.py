@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from airlock.codebuild.pipeline_action import CodeBuildAction
+from airlock.codebuild.pipeline_action import CodeBuildAction, build_outcome
 from airlock.codebuild.worker import RESTARTED
 from airlock.platform.clock import ManualClock
 from tests.codebuild.test_projects_api import make_role, project_args
@@ -325,7 +325,7 @@ def test_a_fault_from_a_server_that_died_fails_the_action() -> None:
             {"phaseType": "COMPLETED"},
         ],
     }
-    outcome = CodeBuildAction("Build")._outcome(build)
+    outcome = build_outcome(build)
     assert (outcome.status, outcome.error_code) == ("Failed", "JobFailed")
     assert outcome.error_message == (
         f"Build terminated with state: FAULT. Phase: BUILD, Message: {RESTARTED}. Logs: log "
