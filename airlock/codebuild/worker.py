@@ -641,6 +641,9 @@ class BuildRun:
                 "set the bucket it is uploaded to".replace("  ", " ")
             )
         name = expanded or artifacts.get("name") or self.project
+        if artifacts.get("type") == "CODEPIPELINE":
+            # The pipeline chose the key; the buildspec's artifact name does not move it.
+            name = artifacts.get("name") or self.project
         parts = [prefix.strip("/"), str(artifacts.get("path") or "").strip("/")]
         if artifacts.get("namespaceType") == "BUILD_ID":
             parts.append(self.uuid)

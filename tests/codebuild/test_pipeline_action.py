@@ -331,3 +331,16 @@ def test_a_fault_from_a_server_that_died_fails_the_action() -> None:
         f"Build terminated with state: FAULT. Phase: BUILD, Message: {RESTARTED}. Logs: log "
         "group /aws/codebuild/proj, stream u (https://l)"
     )
+
+
+def test_the_buildspec_artifact_name_does_not_move_the_pipeline_artifact(
+    server: LiveServer,
+) -> None:
+    pipeline_project(server)
+    named = (
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo made > made.txt\n"
+        "artifacts:\n  name: renamed-$CODEBUILD_BUILD_NUMBER\n  files:\n    - made.txt\n"
+    )
+    run = build_run(server, {"Src": zipped({"buildspec.yml": named})}, outputs=("Out",))
+    assert run.run().status == "Succeeded"
+    assert unzipped(run.read("Out")) == {"made.txt": b"made\n"}
