@@ -78,6 +78,10 @@ def _actor(
 ) -> RequestContext:
     """Who the record's stack calls are made as: the launch role, or the launching caller."""
     if record.launch_role_arn:
+        # The stack is made in the launching account: a role of another account cannot be
+        # the launch role there (a shared portfolio's constraint names it by LocalRoleName).
+        if record.launch_role_arn.split(":")[4:5] != [record.account_id]:
+            raise _Refused(f"Access denied while assuming the role {record.launch_role_arn}.")
         try:
             principal = assume_role_for_service(
                 session,

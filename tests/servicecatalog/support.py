@@ -6,6 +6,9 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.support import LiveServer, service_trust, wait_for
 
 TEMPLATE = """\
@@ -147,3 +150,17 @@ def settled(sc: Any, record_id: str, timeout: float = 30.0) -> dict[str, Any]:
         return out if status in ("SUCCEEDED", "FAILED") else None
 
     return wait_for(done, timeout=timeout, what=f"record {record_id} to settle")
+
+
+def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    """The code and message of a ClientError."""
+    error = excinfo.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def trail(server: LiveServer, operation: str, account: str | None = None) -> list[dict[str, Any]]:
+    """The audit trail's events of one operation in an account, newest first."""
+    events = server.client("cloudtrail", account).lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": operation}]
+    )["Events"]
+    return [json.loads(e["CloudTrailEvent"]) for e in events]
