@@ -107,7 +107,9 @@ def make_role(
     return str(arn)
 
 
-def end_user(server: LiveServer, name: str, policy: Any = None, account: str | None = None) -> tuple[Any, str]:
+def end_user(
+    server: LiveServer, name: str, policy: Any = None, account: str | None = None
+) -> tuple[Any, str]:
     """A Service Catalog client signed as a new user (with `policy`, everything by default)."""
     iam = server.client("iam", account)
     arn = iam.create_user(UserName=name)["User"]["Arn"]
@@ -119,7 +121,9 @@ def end_user(server: LiveServer, name: str, policy: Any = None, account: str | N
     return server.client("servicecatalog", keys=keys), str(arn)
 
 
-def catalog(server: LiveServer, *, launch_role: str | None = None, body: str = TEMPLATE) -> dict[str, str]:
+def catalog(
+    server: LiveServer, *, launch_role: str | None = None, body: str = TEMPLATE
+) -> dict[str, str]:
     """A portfolio holding a product, and a launch constraint when a role is given."""
     sc = server.client("servicecatalog")
     portfolio = create_portfolio(sc)

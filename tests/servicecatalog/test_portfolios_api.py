@@ -125,7 +125,11 @@ def test_principals(server_on_each_database: LiveServer) -> None:
     ("arn", "kind", "message"),
     [
         ("not-an-arn", "IAM", "Invalid PrincipalARN: not-an-arn"),
-        ("arn:aws:iam::{account}:policy/p", "IAM", "Invalid PrincipalARN: arn:aws:iam::{account}:policy/p"),
+        (
+            "arn:aws:iam::{account}:policy/p",
+            "IAM",
+            "Invalid PrincipalARN: arn:aws:iam::{account}:policy/p",
+        ),
         (
             "arn:aws:iam::111122223333:role/r",
             "IAM",

@@ -54,14 +54,16 @@ def test_product_lifecycle(server_on_each_database: LiveServer) -> None:
     admin = sc.describe_product_as_admin(Id=product)
     assert [a["Id"] for a in admin["ProvisioningArtifactSummaries"]] == [first["Id"]]
     assert admin["Tags"] == made["Tags"]
-    assert sc.describe_product_as_admin(Name="Log group")["ProductViewDetail"]["ProductARN"] == (
-        view["ProductARN"]
+    assert (
+        sc.describe_product_as_admin(Name="Log group")["ProductViewDetail"]["ProductARN"]
+        == (view["ProductARN"])
     )
     found = sc.search_products_as_admin(Filters={"FullTextSearch": ["log"]})["ProductViewDetails"]
     assert [d["ProductViewSummary"]["ProductId"] for d in found] == [product]
-    assert sc.search_products_as_admin(Filters={"FullTextSearch": ["nothing"]})[
-        "ProductViewDetails"
-    ] == []
+    assert (
+        sc.search_products_as_admin(Filters={"FullTextSearch": ["nothing"]})["ProductViewDetails"]
+        == []
+    )
 
     updated = sc.update_product(
         Id=product, Name="Logs", AddTags=[{"Key": "team", "Value": "ml"}], RemoveTags=[]
@@ -85,7 +87,9 @@ def test_product_lifecycle(server_on_each_database: LiveServer) -> None:
     listed = sc.list_provisioning_artifacts(ProductId=product)["ProvisioningArtifactDetails"]
     assert [a["Name"] for a in listed] == ["v1", "v2"]
     described = sc.describe_provisioning_artifact(
-        ProductId=product, ProvisioningArtifactId=second_id, IncludeProvisioningArtifactParameters=True
+        ProductId=product,
+        ProvisioningArtifactId=second_id,
+        IncludeProvisioningArtifactParameters=True,
     )
     parameters = {p["ParameterKey"]: p for p in described["ProvisioningArtifactParameters"]}
     assert parameters["Retention"]["DefaultValue"] == "30"
@@ -113,9 +117,9 @@ def test_product_lifecycle(server_on_each_database: LiveServer) -> None:
 
     portfolio = create_portfolio(sc)
     sc.associate_product_with_portfolio(ProductId=product, PortfolioId=portfolio)
-    assert [p["Id"] for p in sc.list_portfolios_for_product(ProductId=product)["PortfolioDetails"]] == [
-        portfolio
-    ]
+    assert [
+        p["Id"] for p in sc.list_portfolios_for_product(ProductId=product)["PortfolioDetails"]
+    ] == [portfolio]
     with pytest.raises(ClientError) as excinfo:
         sc.delete_product(Id=product)
     assert error_of(excinfo) == (
@@ -154,7 +158,11 @@ def test_template_is_read_as_the_caller(server: LiveServer) -> None:
             "Version": "2012-10-17",
             "Statement": [
                 {"Effect": "Allow", "Action": "servicecatalog:*", "Resource": "*"},
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                },
             ],
         },
     )
@@ -177,7 +185,9 @@ def test_template_is_read_as_the_caller(server: LiveServer) -> None:
     assert message.startswith(f"Unable to retrieve the template from {url}: AccessDenied: ")
     assert arn in message
     # Only the first call made a product.
-    assert len(server.client("servicecatalog").search_products_as_admin()["ProductViewDetails"]) == 1
+    assert (
+        len(server.client("servicecatalog").search_products_as_admin()["ProductViewDetails"]) == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -221,7 +231,9 @@ def test_template_is_read_as_the_caller(server: LiveServer) -> None:
         ),
     ],
 )
-def test_bad_products_are_refused(server: LiveServer, change: dict, code: str, message: str) -> None:
+def test_bad_products_are_refused(
+    server: LiveServer, change: dict, code: str, message: str
+) -> None:
     sc = server.client("servicecatalog")
     args = {
         "Name": "p",
