@@ -133,7 +133,8 @@ def test_principals(server_on_each_database: LiveServer) -> None:
         (
             "arn:aws:iam::111122223333:role/r",
             "IAM",
-            "The principal arn:aws:iam::111122223333:role/r is not in the caller's account {account}.",
+            "The principal arn:aws:iam::111122223333:role/r is not in the caller's account "
+            "{account}.",
         ),
         (
             "arn:aws:iam::111122223333:role/*",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -232,7 +233,7 @@ def test_template_is_read_as_the_caller(server: LiveServer) -> None:
     ],
 )
 def test_bad_products_are_refused(
-    server: LiveServer, change: dict, code: str, message: str
+    server: LiveServer, change: dict[str, Any], code: str, message: str
 ) -> None:
     sc = server.client("servicecatalog")
     args = {
