@@ -9,7 +9,7 @@ __all__ = ["SERVICECATALOG", "CatalogService", "api"]
 
 def _register() -> None:
     """Load the operation modules (each registers on `api`) and hang the worker on it."""
-    from . import constraints, portfolios, products, provisioning, sharing  # noqa: F401
+    from . import constraints, portfolios, products, provisioning, resources, sharing  # noqa: F401
     from .worker import RecordWorker
 
     api.worker = RecordWorker

@@ -167,3 +167,16 @@ def list_launch_paths(svc: CatalogService, ctx: RequestContext, p: Params) -> Ou
             }
         )
     return page(items, p, "LaunchPathSummaries")
+
+
+@api.operation("servicecatalog:UpdateConstraint")
+def update_constraint(svc: CatalogService, ctx: RequestContext, p: Params) -> Output:
+    """Change a constraint's description or (for LAUNCH) its role."""
+    row = _own_constraint(svc, ctx, p["Id"])
+    if p.get("Parameters") is not None:
+        if row.type == "LAUNCH":
+            launch_role_parameters(p["Parameters"])
+        row.parameters = p["Parameters"]
+    if p.get("Description") is not None:
+        row.description = p["Description"]
+    return _constraint_out(row)
