@@ -60,8 +60,8 @@ def describe_portfolio(svc: CatalogService, ctx: RequestContext, p: Params) -> O
 
 @api.operation("servicecatalog:ListPortfolios")
 def list_portfolios(svc: CatalogService, ctx: RequestContext, p: Params) -> Output:
-    """The caller's account's portfolios and the ones it imported."""
-    portfolios = svc.portfolios_of_account(ctx) + svc.imported(ctx.account_id)
+    """The caller's account's own portfolios (imported ones are ListAcceptedPortfolioShares')."""
+    portfolios = svc.portfolios_of_account(ctx)
     return page([portfolio_out(x) for x in portfolios], p, "PortfolioDetails")
 
 

@@ -279,10 +279,12 @@ def describe_provisioned_product(svc: CatalogService, ctx: RequestContext, p: Pa
     return {"ProvisionedProductDetail": provisioned_out(pp), "CloudWatchDashboards": []}
 
 
-def _visible(svc: CatalogService, ctx: RequestContext, p: Params) -> list[ProvisionedProduct]:
+def _visible(
+    svc: CatalogService, ctx: RequestContext, p: Params, *, terminated: bool = False
+) -> list[ProvisionedProduct]:
     """The provisioned products the AccessLevelFilter asks for (the caller's own by default,
     as Service Catalog shows a user what it launched)."""
-    items = svc.provisioned_products(ctx)
+    items = svc.provisioned_products(ctx, terminated=terminated)
     level = p.get("AccessLevelFilter") or {"Key": "User", "Value": "Self"}
     key, value = level.get("Key"), level.get("Value")
     if key == "Account":
@@ -340,7 +342,7 @@ def search_provisioned_products(svc: CatalogService, ctx: RequestContext, p: Par
 @api.operation("servicecatalog:ListRecordHistory", readonly=True)
 def list_record_history(svc: CatalogService, ctx: RequestContext, p: Params) -> Output:
     """The records of the provisioned products the caller may see, newest first."""
-    visible = {x.pp_id for x in _visible(svc, ctx, p)}
+    visible = {x.pp_id for x in _visible(svc, ctx, p, terminated=True)}
     level = (p.get("AccessLevelFilter") or {}).get("Key")
     records = [r for r in svc.records(ctx) if level == "Account" or r.pp_id in visible]
     search = p.get("SearchFilter") or {}

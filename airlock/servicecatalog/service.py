@@ -260,7 +260,17 @@ class CatalogService:
         if not self.sees(ctx.account_id, portfolio):
             return False
         identities = self.identities(ctx.principal)
-        for row in self.principals(portfolio.portfolio_id, ctx.account_id):
+        rows = list(self.principals(portfolio.portfolio_id, ctx.account_id))
+        if portfolio.account_id != ctx.account_id and self._shares_principals(
+            portfolio, ctx.account_id
+        ):
+            # Principal sharing: the owner's IAM_PATTERN associations apply in the recipient.
+            rows += [
+                row
+                for row in self.principals(portfolio.portfolio_id, portfolio.account_id)
+                if row.principal_type == "IAM_PATTERN"
+            ]
+        for row in rows:
             if row.principal_type == "IAM" and row.principal_arn in identities:
                 return True
             if row.principal_type == "IAM_PATTERN" and any(
@@ -269,6 +279,19 @@ class CatalogService:
             ):
                 return True
         return False
+
+    def _shares_principals(self, portfolio: Portfolio, account_id: str) -> bool:
+        """Whether the share the account accepted was made with SharePrincipals."""
+        acceptance = self.acceptance(portfolio.portfolio_id, account_id)
+        if acceptance is None:
+            return False
+        shares = self.shares(portfolio.portfolio_id)
+        if acceptance.share_type == "IMPORTED":
+            return any(
+                s.type == "ACCOUNT" and s.principal_id == account_id and s.share_principals
+                for s in shares
+            )
+        return any(s.type != "ACCOUNT" and s.share_principals for s in shares)
 
     def launch_paths(self, ctx: RequestContext, product: Product) -> list[Portfolio]:
         """The portfolios through which the caller may launch the product."""
@@ -355,19 +378,19 @@ class CatalogService:
             raise ResourceNotFound(f"Provisioned product {pp_id or name} not found.")
         return found
 
-    def provisioned_products(self, ctx: RequestContext) -> list[ProvisionedProduct]:
-        """The caller's account's live provisioned products, oldest first."""
-        return list(
-            self.session.scalars(
-                select(ProvisionedProduct)
-                .where(
-                    ProvisionedProduct.account_id == ctx.account_id,
-                    ProvisionedProduct.region == ctx.region,
-                    ProvisionedProduct.terminated.is_(False),
-                )
-                .order_by(ProvisionedProduct.created_at, ProvisionedProduct.id)
-            ).all()
+    def provisioned_products(
+        self, ctx: RequestContext, *, terminated: bool = False
+    ) -> list[ProvisionedProduct]:
+        """The caller's account's live provisioned products (and terminated ones), oldest
+        first."""
+        query = select(ProvisionedProduct).where(
+            ProvisionedProduct.account_id == ctx.account_id,
+            ProvisionedProduct.region == ctx.region,
         )
+        if not terminated:
+            query = query.where(ProvisionedProduct.terminated.is_(False))
+        order = (ProvisionedProduct.created_at, ProvisionedProduct.id)
+        return list(self.session.scalars(query.order_by(*order)).all())
 
     def provisioned_by_pp_id(self, pp_id: str) -> ProvisionedProduct | None:
         """A provisioned product by id, terminated or not."""

@@ -48,9 +48,14 @@ def test_share_with_an_account(server_on_each_database: LiveServer) -> None:
     assert [(s["PrincipalId"], s["Accepted"]) for s in shares["PortfolioShareDetails"]] == [
         (other, False)
     ]
-    assert theirs.list_portfolios()["PortfolioDetails"] == []
+    assert theirs.list_accepted_portfolio_shares()["PortfolioDetails"] == []
     theirs.accept_portfolio_share(PortfolioId=ids["portfolio"])
-    assert [p["Id"] for p in theirs.list_portfolios()["PortfolioDetails"]] == [ids["portfolio"]]
+    # Imported portfolios are not the account's own.
+    assert theirs.list_portfolios()["PortfolioDetails"] == []
+    assert (
+        theirs.describe_portfolio(Id=ids["portfolio"])["PortfolioDetail"]["Id"]
+        == (ids["portfolio"])
+    )
     assert [p["Id"] for p in theirs.list_accepted_portfolio_shares()["PortfolioDetails"]] == [
         ids["portfolio"]
     ]
@@ -87,7 +92,7 @@ def test_share_with_an_account(server_on_each_database: LiveServer) -> None:
 
     # Unsharing takes the portfolio away from the recipient.
     owner.delete_portfolio_share(PortfolioId=ids["portfolio"], AccountId=other)
-    assert theirs.list_portfolios()["PortfolioDetails"] == []
+    assert theirs.list_accepted_portfolio_shares()["PortfolioDetails"] == []
     assert theirs.search_products()["ProductViewSummaries"] == []
     with pytest.raises(ClientError) as excinfo:
         owner.delete_portfolio_share(PortfolioId=ids["portfolio"], AccountId=other)
@@ -201,4 +206,68 @@ def test_share_with_an_organizational_unit(server: LiveServer) -> None:
     assert settled(theirs, record["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
 
     owner.delete_portfolio_share(PortfolioId=ids["portfolio"], OrganizationNode=node)
-    assert theirs.list_portfolios()["PortfolioDetails"] == []
+    assert (
+        theirs.list_accepted_portfolio_shares(PortfolioShareType="AWS_ORGANIZATIONS")[
+            "PortfolioDetails"
+        ]
+        == []
+    )
+
+
+def test_principal_sharing_applies_the_owners_patterns(server: LiveServer) -> None:
+    owner = server.client("servicecatalog")
+    ids = catalog(server)
+    local_launch_constraint(owner, ids)
+    owner.associate_principal_with_portfolio(
+        PortfolioId=ids["portfolio"],
+        PrincipalARN="arn:aws:iam:::role/scientist-*",
+        PrincipalType="IAM_PATTERN",
+    )
+    plain = server.create_account("plain")
+    sharing = server.create_account("sharing")
+    owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=plain)
+    owner.create_portfolio_share(
+        PortfolioId=ids["portfolio"], AccountId=sharing, SharePrincipals=True
+    )
+    shares = owner.describe_portfolio_shares(PortfolioId=ids["portfolio"], Type="ACCOUNT")
+    assert {(s["PrincipalId"], s["SharePrincipals"]) for s in shares["PortfolioShareDetails"]} == {
+        (plain, False),
+        (sharing, True),
+    }
+    seen = {}
+    for account in (plain, sharing):
+        server.client("servicecatalog", account).accept_portfolio_share(
+            PortfolioId=ids["portfolio"]
+        )
+        iam = server.client("iam", account)
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+        role = iam.create_role(RoleName="scientist-1", AssumeRolePolicyDocument=trust)["Role"]
+        iam.put_role_policy(
+            RoleName="scientist-1",
+            PolicyName="p",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "servicecatalog:*", "Resource": "*"}
+                    ],
+                }
+            ),
+        )
+        credentials = server.client("sts", account).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="session"
+        )["Credentials"]
+        client = server.session_client("servicecatalog", credentials)
+        seen[account] = [p["ProductId"] for p in client.search_products()["ProductViewSummaries"]]
+    assert seen == {plain: [], sharing: [ids["product"]]}
