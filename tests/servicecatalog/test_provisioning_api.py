@@ -10,10 +10,12 @@ from botocore.exceptions import ClientError
 
 from tests.servicecatalog.support import (
     BROKEN_STACK,
+    TEMPLATE,
     catalog,
     end_user,
     error_of,
     make_role,
+    put_template,
     settled,
     trail,
 )
@@ -367,3 +369,63 @@ def test_provisioning_parameters_are_checked(
         ]
         == []
     )
+
+
+def test_update_to_new_versions_and_a_failed_update_taints(server: LiveServer) -> None:
+    account = server.first_account_id()
+    ids = catalog(server, launch_role=make_role(server, "launch"))
+    sc = server.client("servicecatalog")
+    sc.associate_principal_with_portfolio(
+        PortfolioId=ids["portfolio"],
+        PrincipalARN=f"arn:aws:iam::{account}:root",
+        PrincipalType="IAM",
+    )
+    record = launch(sc, ids, "versions", "versioned")
+    assert settled(sc, record["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+    pp_id = record["ProvisionedProductId"]
+
+    def version(name: str, body: str) -> str:
+        out = sc.create_provisioning_artifact(
+            ProductId=ids["product"],
+            Parameters={
+                "Name": name,
+                "Info": {"LoadTemplateFromURL": put_template(server, body)},
+                "Type": "CLOUD_FORMATION_TEMPLATE",
+            },
+            IdempotencyToken=uuid.uuid4().hex,
+        )
+        return str(out["ProvisioningArtifactDetail"]["Id"])
+
+    v2 = version("v2", TEMPLATE.replace("Default: '7'", "Default: '1'"))
+    update = sc.update_provisioned_product(
+        ProvisionedProductId=pp_id,
+        ProvisioningArtifactId=v2,
+        ProvisioningParameters=[{"Key": "GroupName", "UsePreviousValue": True}],
+        UpdateToken=uuid.uuid4().hex,
+    )["RecordDetail"]
+    assert update["ProvisioningArtifactId"] == v2
+    assert settled(sc, update["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+    assert groups(server, "versioned")["versioned"] == 1
+    detail = sc.describe_provisioned_product(Id=pp_id)["ProvisionedProductDetail"]
+    assert (detail["Status"], detail["ProvisioningArtifactId"]) == ("AVAILABLE", v2)
+    assert detail["LastSuccessfulProvisioningRecordId"] == update["RecordId"]
+
+    # A version whose stack update fails: the record fails, the product is TAINTED and
+    # keeps the version it had.
+    broken = TEMPLATE.replace(
+        "      RetentionInDays: !Ref Retention\n", "      RetentionInDays: 4\n"
+    )
+    v3 = version("v3", broken)
+    failed = sc.update_provisioned_product(
+        ProvisionedProductId=pp_id,
+        ProvisioningArtifactId=v3,
+        ProvisioningParameters=[{"Key": "GroupName", "UsePreviousValue": True}],
+        UpdateToken=uuid.uuid4().hex,
+    )["RecordDetail"]
+    done = settled(sc, failed["RecordId"])["RecordDetail"]
+    assert done["Status"] == "FAILED"
+    assert done["RecordErrors"][0]["Description"].startswith("Group: ")
+    detail = sc.describe_provisioned_product(Id=pp_id)["ProvisionedProductDetail"]
+    assert (detail["Status"], detail["ProvisioningArtifactId"]) == ("TAINTED", v2)
+    assert detail["StatusMessage"] == done["RecordErrors"][0]["Description"]
+    assert groups(server, "versioned")["versioned"] == 1
