@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from airlock.cloudformation.template import (
+    ParameterError,
     TemplateError,
     check_template,
     declared_parameters,
     parse_template,
 )
+from airlock.cloudformation.template.parameters import check_value
 from airlock.core.api import Params
 from airlock.core.calls import acting_context, call
 from airlock.core.context import RequestContext
@@ -196,6 +198,11 @@ def check_parameters(
         for key, value in previous.items():
             if key in declared and key not in values and declared[key].default is None:
                 values[key] = value
+    for key, value in values.items():
+        try:
+            check_value(declared[key], value)
+        except ParameterError as error:
+            raise InvalidParameters(str(error)) from error
     missing = [
         name for name, decl in declared.items() if decl.default is None and name not in values
     ]

@@ -347,6 +347,15 @@ def test_failed_stack_fails_the_record(server: LiveServer) -> None:
             [{"Key": "GroupName", "Value": "abc"}, {"Key": "Color", "Value": "red"}],
             "Parameter Color is not defined in the template.",
         ),
+        (
+            [{"Key": "GroupName", "Value": "Upper"}],
+            "Parameter 'GroupName' failed to satisfy constraint: Malformed input-Parameter "
+            "GroupName must match pattern [a-z0-9-]+",
+        ),
+        (
+            [{"Key": "GroupName", "Value": "abc"}, {"Key": "Retention", "Value": "2"}],
+            "Parameter 'Retention' must be one of AllowedValues",
+        ),
     ],
 )
 def test_provisioning_parameters_are_checked(
