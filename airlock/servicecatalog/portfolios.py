@@ -8,7 +8,7 @@ from airlock.core.api import Output, Params
 from airlock.core.context import RequestContext
 
 from .api import api, page, portfolio_out, portfolio_resource, tags_after
-from .errors import DuplicateResource, InvalidParameters, ResourceInUse, ResourceNotFound
+from .errors import InvalidParameters, OperationNotSupported, ResourceInUse, ResourceNotFound
 from .models import (
     Portfolio,
     PortfolioAcceptance,
@@ -167,8 +167,13 @@ def create_portfolio_share(svc: CatalogService, ctx: RequestContext, p: Params) 
         organization_share(svc, ctx, kind, principal)
     for share in svc.shares(portfolio.portfolio_id, kind):
         if share.principal_id == principal:
-            raise DuplicateResource(
-                f"Portfolio {portfolio.portfolio_id} is already shared with {principal}."
+            # As AWS documents it: sharing again has no effect (UpdatePortfolioShare changes it).
+            return {"PortfolioShareToken": share.token} if p.get("OrganizationNode") else {}
+    for product in svc.products_of_portfolio(portfolio.portfolio_id):
+        if product.account_id != ctx.account_id:
+            raise OperationNotSupported(
+                f"Portfolio {portfolio.portfolio_id} holds the shared product "
+                f"{product.product_id}: a shared resource cannot be shared again."
             )
     token = new_id("share-")
     svc.session.add(
@@ -183,6 +188,24 @@ def create_portfolio_share(svc: CatalogService, ctx: RequestContext, p: Params) 
         )
     )
     return {"PortfolioShareToken": token} if p.get("OrganizationNode") else {}
+
+
+@api.operation("servicecatalog:UpdatePortfolioShare", resources=_PORTFOLIO)
+def update_portfolio_share(svc: CatalogService, ctx: RequestContext, p: Params) -> Output:
+    """Turn tag option or principal sharing of an existing share on or off."""
+    portfolio = svc.own_portfolio(ctx, p["PortfolioId"])
+    kind, principal = share_target(ctx, p)
+    found = [s for s in svc.shares(portfolio.portfolio_id, kind) if s.principal_id == principal]
+    if not found:
+        raise ResourceNotFound(
+            f"Portfolio {portfolio.portfolio_id} is not shared with {principal}."
+        )
+    share = found[0]
+    if p.get("ShareTagOptions") is not None:
+        share.share_tag_options = bool(p["ShareTagOptions"])
+    if p.get("SharePrincipals") is not None:
+        share.share_principals = bool(p["SharePrincipals"])
+    return {"PortfolioShareToken": share.token, "Status": "COMPLETED"}
 
 
 @api.operation("servicecatalog:DeletePortfolioShare", resources=_PORTFOLIO)

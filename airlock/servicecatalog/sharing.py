@@ -51,7 +51,8 @@ def organization_share(svc: CatalogService, ctx: RequestContext, kind: str, node
         )
     if not is_service_enabled(orgs, org, SERVICECATALOG):
         raise InvalidState(
-            "AWSOrganizationsAccess must be enabled to share with organization nodes."
+            "AWSOrganizationsAccess must be enabled in order to create a portfolio share to an "
+            "organization node."
         )
     known = True
     if kind == "ORGANIZATION":

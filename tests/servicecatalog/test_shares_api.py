@@ -38,12 +38,8 @@ def test_share_with_an_account(server_on_each_database: LiveServer) -> None:
         f"Portfolio {ids['portfolio']} not found.",
     )
     owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=other)
-    with pytest.raises(ClientError) as excinfo:
-        owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=other)
-    assert error_of(excinfo) == (
-        "DuplicateResourceException",
-        f"Portfolio {ids['portfolio']} is already shared with {other}.",
-    )
+    # Sharing again has no effect.
+    owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=other)
     shares = owner.describe_portfolio_shares(PortfolioId=ids["portfolio"], Type="ACCOUNT")
     assert [(s["PrincipalId"], s["Accepted"]) for s in shares["PortfolioShareDetails"]] == [
         (other, False)
@@ -157,7 +153,8 @@ def test_share_with_an_organizational_unit(server: LiveServer) -> None:
         owner.create_portfolio_share(PortfolioId=ids["portfolio"], OrganizationNode=node)
     assert error_of(excinfo) == (
         "InvalidStateException",
-        "AWSOrganizationsAccess must be enabled to share with organization nodes.",
+        "AWSOrganizationsAccess must be enabled in order to create a portfolio share to an "
+        "organization node.",
     )
     assert owner.get_aws_organizations_access_status()["AccessStatus"] == "DISABLED"
     owner.enable_aws_organizations_access()
@@ -226,9 +223,11 @@ def test_principal_sharing_applies_the_owners_patterns(server: LiveServer) -> No
     plain = server.create_account("plain")
     sharing = server.create_account("sharing")
     owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=plain)
-    owner.create_portfolio_share(
+    owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=sharing)
+    updated = owner.update_portfolio_share(
         PortfolioId=ids["portfolio"], AccountId=sharing, SharePrincipals=True
     )
+    assert updated["Status"] == "COMPLETED"
     shares = owner.describe_portfolio_shares(PortfolioId=ids["portfolio"], Type="ACCOUNT")
     assert {(s["PrincipalId"], s["SharePrincipals"]) for s in shares["PortfolioShareDetails"]} == {
         (plain, False),
@@ -271,3 +270,32 @@ def test_principal_sharing_applies_the_owners_patterns(server: LiveServer) -> No
         client = server.session_client("servicecatalog", credentials)
         seen[account] = [p["ProductId"] for p in client.search_products()["ProductViewSummaries"]]
     assert seen == {plain: [], sharing: [ids["product"]]}
+
+
+def test_a_shared_product_is_not_shared_again(server: LiveServer) -> None:
+    owner = server.client("servicecatalog")
+    ids = catalog(server)
+    middle = server.create_account("middle")
+    last = server.create_account("last")
+    owner.create_portfolio_share(PortfolioId=ids["portfolio"], AccountId=middle)
+    theirs = server.client("servicecatalog", middle)
+    theirs.accept_portfolio_share(PortfolioId=ids["portfolio"])
+    local = theirs.create_portfolio(
+        DisplayName="Local", ProviderName="middle", IdempotencyToken=uuid.uuid4().hex
+    )["PortfolioDetail"]["Id"]
+    with pytest.raises(ClientError) as excinfo:
+        theirs.associate_product_with_portfolio(ProductId=ids["product"], PortfolioId=local)
+    assert error_of(excinfo) == (
+        "ResourceNotFoundException",
+        f"Product {ids['product']} not found.",
+    )
+    theirs.associate_product_with_portfolio(
+        ProductId=ids["product"], PortfolioId=local, SourcePortfolioId=ids["portfolio"]
+    )
+    with pytest.raises(ClientError) as excinfo:
+        theirs.create_portfolio_share(PortfolioId=local, AccountId=last)
+    assert error_of(excinfo) == (
+        "OperationNotSupportedException",
+        f"Portfolio {local} holds the shared product {ids['product']}: a shared resource "
+        "cannot be shared again.",
+    )
