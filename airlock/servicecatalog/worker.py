@@ -118,6 +118,11 @@ def advance(platform: Any, record_pk: int) -> None:
                 ProvisioningArtifact.artifact_id == record.artifact_id
             )
         ).first()
+        if record.record_type == TERMINATE and pp.stack_id is None:
+            # A launch that never made its stack: nothing to delete, nothing to assume.
+            session.expunge_all()
+            _settle(platform, record_pk, succeeded=True, outputs=[])
+            return
         try:
             actor = _actor(platform, session, record, pp)
         except _Refused as refused:
@@ -221,9 +226,6 @@ def _launch(
     except ServiceError as error:
         if operation == "UpdateStack" and "No updates are to be performed" in error.message:
             _settle(platform, record.id, succeeded=True, outputs=None)
-            return
-        if operation == "DeleteStack" and pp.stack_id is None:
-            _settle(platform, record.id, succeeded=True, outputs=[])
             return
         _fail(platform, record.id, error.code, error.message)
 

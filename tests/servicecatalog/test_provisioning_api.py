@@ -286,6 +286,12 @@ def test_unassumable_launch_role_fails_the_record(
         f"Access denied while assuming the role {role}.",
     )
     assert trail(server, "CreateStack") == []
+    # With no stack made, terminating needs no role and ends at once.
+    terminate = sc.terminate_provisioned_product(
+        ProvisionedProductId=record["ProvisionedProductId"], TerminateToken=uuid.uuid4().hex
+    )["RecordDetail"]
+    assert settled(sc, terminate["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+    assert trail(server, "DeleteStack") == []
 
 
 def test_without_a_launch_constraint_the_caller_launches(server: LiveServer) -> None:
