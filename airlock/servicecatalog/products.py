@@ -165,7 +165,8 @@ def describe_product(svc: CatalogService, ctx: RequestContext, p: Params) -> Out
     }
 
 
-def _filtered(products: list[Product], p: Params) -> list[Product]:
+def _filtered(svc: CatalogService, products: list[Product], p: Params) -> list[Product]:
+    """The products the search's Filters keep, in its SortBy order."""
     filters = p.get("Filters") or {}
     out = products
     for key, values in filters.items():
@@ -185,29 +186,21 @@ def _filtered(products: list[Product], p: Params) -> list[Product]:
             out = [x for x in out if x.product_type.lower() in wanted]
         elif key == "SourceProductId":
             out = [x for x in out if x.product_id.lower() in wanted]
-    return _sorted(svc_sort_key(p), out, p)
-
-
-def svc_sort_key(p: Params) -> str:
-    """The SortBy a search asks for."""
-    return str(p.get("SortBy") or "CreationDate")
-
-
-def _sorted(by: str, products: list[Product], p: Params) -> list[Product]:
     keys: dict[str, Any] = {
         "Title": lambda x: x.name.lower(),
         "CreationDate": lambda x: (x.created_at, x.id),
-        "VersionCount": lambda x: x.id,
+        "VersionCount": lambda x: (len(svc.artifacts(x.product_id)), x.id),
     }
+    by = str(p.get("SortBy") or "CreationDate")
     return sorted(
-        products, key=keys.get(by, keys["CreationDate"]), reverse=p.get("SortOrder") == "DESCENDING"
+        out, key=keys.get(by, keys["CreationDate"]), reverse=p.get("SortOrder") == "DESCENDING"
     )
 
 
 @api.operation("servicecatalog:SearchProducts", readonly=True)
 def search_products(svc: CatalogService, ctx: RequestContext, p: Params) -> Output:
     """The products the caller may launch."""
-    products = _filtered(svc.launchable(ctx), p)
+    products = _filtered(svc, svc.launchable(ctx), p)
     out = page([product_summary(svc, x, ctx) for x in products], p, "ProductViewSummaries")
     out["ProductViewAggregations"] = {}
     return out
@@ -223,7 +216,9 @@ def search_products_as_admin(svc: CatalogService, ctx: RequestContext, p: Params
         products = svc.products_of_portfolio(portfolio.portfolio_id)
     else:
         products = svc.products_of_account(ctx)
-    return page([product_detail(svc, x) for x in _filtered(products, p)], p, "ProductViewDetails")
+    return page(
+        [product_detail(svc, x) for x in _filtered(svc, products, p)], p, "ProductViewDetails"
+    )
 
 
 @api.operation("servicecatalog:UpdateProduct", resources=_BY_ID)
@@ -399,16 +394,13 @@ def associate_product(svc: CatalogService, ctx: RequestContext, p: Params) -> Ou
     if product is None:
         raise ResourceNotFound(f"Product {p['ProductId']} not found.")
     if product.account_id != ctx.account_id:
-        source = p.get("SourcePortfolioId")
+        # Another account's product comes from a portfolio the caller's account imported.
+        source = svc.portfolio(str(p.get("SourcePortfolioId") or ""))
         holders = {x.portfolio_id for x in svc.portfolios_of_product(product.product_id)}
         if (
-            not source
-            or source not in holders
-            or svc.portfolio(source) is None
-            or not svc.sees(
-                ctx.account_id,
-                svc.portfolio(source),  # type: ignore[arg-type]
-            )
+            source is None
+            or source.portfolio_id not in holders
+            or not svc.sees(ctx.account_id, source)
         ):
             raise ResourceNotFound(f"Product {p['ProductId']} not found.")
     key = (portfolio.portfolio_id, product.product_id)

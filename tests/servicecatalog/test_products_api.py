@@ -273,3 +273,38 @@ def test_products_are_per_account(server: LiveServer) -> None:
         f"Product {product['ProductId']} not found.",
     )
     assert theirs.search_products_as_admin()["ProductViewDetails"] == []
+
+
+def test_search_filters_and_sorts(server: LiveServer) -> None:
+    sc = server.client("servicecatalog")
+    url = put_template(server)
+    made = {}
+    for name, owner in (("beta", "ml"), ("Alpha", "data"), ("gamma", "ml")):
+        out = sc.create_product(
+            Name=name,
+            Owner=owner,
+            ProductType="CLOUD_FORMATION_TEMPLATE",
+            ProvisioningArtifactParameters={
+                "Info": {"LoadTemplateFromURL": url},
+                "Type": "CLOUD_FORMATION_TEMPLATE",
+            },
+            IdempotencyToken=uuid.uuid4().hex,
+        )
+        made[name] = out["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+
+    def names(**args: Any) -> list[str]:
+        found = sc.search_products_as_admin(**args)["ProductViewDetails"]
+        return [d["ProductViewSummary"]["Name"] for d in found]
+
+    assert names() == ["beta", "Alpha", "gamma"]
+    assert names(SortBy="Title") == ["Alpha", "beta", "gamma"]
+    assert names(SortBy="Title", SortOrder="DESCENDING") == ["gamma", "beta", "Alpha"]
+    assert names(Filters={"Owner": ["ml"]}) == ["beta", "gamma"]
+    assert names(Filters={"SourceProductId": [made["gamma"]]}) == ["gamma"]
+    first = sc.search_products_as_admin(PageSize=2)
+    assert len(first["ProductViewDetails"]) == 2
+    rest = sc.search_products_as_admin(PageSize=2, PageToken=first["NextPageToken"])
+    assert [d["ProductViewSummary"]["Name"] for d in rest["ProductViewDetails"]] == ["gamma"]
+    with pytest.raises(ClientError) as excinfo:
+        sc.search_products_as_admin(PageToken="not-a-token")
+    assert error_of(excinfo) == ("InvalidParametersException", "The page token is not valid.")
