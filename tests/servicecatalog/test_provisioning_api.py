@@ -120,6 +120,15 @@ def test_launch_update_and_terminate_as_the_launch_role(
         (pp_id, stack_id, "Log group", user_arn)
     ]
     assert [p["Id"] for p in user.scan_provisioned_products()["ProvisionedProducts"]] == [pp_id]
+    queried = user.search_provisioned_products(Filters={"SearchQuery": ["name:logs"]})
+    assert [p["Id"] for p in queried["ProvisionedProducts"]] == [pp_id]
+    assert queried["TotalResultsCount"] == 1
+    missed = user.search_provisioned_products(Filters={"SearchQuery": ["name:other"]})
+    assert missed["ProvisionedProducts"] == [] and missed["TotalResultsCount"] == 0
+    by_product = user.list_record_history(
+        SearchFilter={"Key": "provisionedproduct", "Value": pp_id}
+    )["RecordDetails"]
+    assert [r["RecordId"] for r in by_product] == [record["RecordId"]]
     # Another principal of the account sees it only when asking for the account's.
     assert admin.scan_provisioned_products()["ProvisionedProducts"] == []
     everything = admin.scan_provisioned_products(

@@ -86,6 +86,17 @@ def test_share_with_an_account(server_on_each_database: LiveServer) -> None:
     groups = server.client("logs", other).describe_log_groups(logGroupNamePrefix="shared-logs")
     assert {g["logGroupName"] for g in groups["logGroups"]} == {"shared-logs", "shared-logs-kept"}
 
+    # A recipient may give the portfolio back (and accept it again while it is shared).
+    theirs.reject_portfolio_share(PortfolioId=ids["portfolio"])
+    assert theirs.list_accepted_portfolio_shares()["PortfolioDetails"] == []
+    assert theirs.search_products()["ProductViewSummaries"] == []
+    with pytest.raises(ClientError) as excinfo:
+        theirs.reject_portfolio_share(PortfolioId=ids["portfolio"])
+    assert error_of(excinfo) == (
+        "ResourceNotFoundException",
+        f"Portfolio {ids['portfolio']} not found.",
+    )
+    theirs.accept_portfolio_share(PortfolioId=ids["portfolio"])
     # Unsharing takes the portfolio away from the recipient.
     owner.delete_portfolio_share(PortfolioId=ids["portfolio"], AccountId=other)
     assert theirs.list_accepted_portfolio_shares()["PortfolioDetails"] == []
@@ -202,6 +213,15 @@ def test_share_with_an_organizational_unit(server: LiveServer) -> None:
     )["RecordDetail"]
     assert settled(theirs, record["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
 
+    # Withdrawing trusted access keeps the shares, and stops new ones.
+    owner.disable_aws_organizations_access()
+    assert owner.get_aws_organizations_access_status()["AccessStatus"] == "DISABLED"
+    with pytest.raises(ClientError) as excinfo:
+        owner.create_portfolio_share(
+            PortfolioId=ids["portfolio"],
+            OrganizationNode={"Type": "ORGANIZATION", "Value": org["Id"]},
+        )
+    assert error_of(excinfo)[0] == "InvalidStateException"
     owner.delete_portfolio_share(PortfolioId=ids["portfolio"], OrganizationNode=node)
     assert (
         theirs.list_accepted_portfolio_shares(PortfolioShareType="AWS_ORGANIZATIONS")[
