@@ -96,6 +96,9 @@ def test_launch_update_and_terminate_as_the_launch_role(
     )
     assert outputs["GroupArn"]["Description"] == "The group's ARN"
     assert groups(server, "team-logs") == {"team-logs": 7, "team-logs-kept": None}
+    # The launch's tags are the stack's, which CloudFormation passes on to its resources.
+    stack = server.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0]
+    assert stack["Tags"] == [{"Key": "k", "Value": "v"}]
 
     # The stack was made by the launch role, assumed by Service Catalog.
     creates = trail(server, "CreateStack")
