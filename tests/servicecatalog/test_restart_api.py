@@ -25,13 +25,14 @@ from tests.support import (
 )
 
 # A chain of log groups, so a launch takes a while after its CreateStack.
+GROUPS = 20
 CHAIN = "\n".join(
     f"""  Group{i}:
     Type: AWS::Logs::LogGroup
     {"DependsOn: Group" + str(i - 1) if i else ""}
     Properties:
       LogGroupName: !Sub '${{Prefix}}-{i}'"""
-    for i in range(8)
+    for i in range(GROUPS)
 )
 TEMPLATE = f"""\
 Parameters:
@@ -41,7 +42,7 @@ Resources:
 {CHAIN}
 Outputs:
   Last:
-    Value: !Ref Group7
+    Value: !Ref Group19
 """
 
 
@@ -126,8 +127,9 @@ def test_launch_and_terminate_survive_kills(harness: Server, kill_when: str) -> 
             ProvisionToken=uuid.uuid4().hex,
         )["RecordDetail"]
         if kill_when == "IN_PROGRESS":
+            # Killed while the record follows its stack, not after it ended.
             wait_for(
-                lambda: _status(harness, record["RecordId"]) != "CREATED",
+                lambda: _status(harness, record["RecordId"]) == "IN_PROGRESS",
                 interval=0.01,
                 what="the launch to start",
             )
@@ -145,15 +147,15 @@ def test_launch_and_terminate_survive_kills(harness: Server, kill_when: str) -> 
             o["OutputKey"]: o["OutputValue"]
             for o in sc.describe_record(Id=record["RecordId"])["RecordOutputs"]
         }
-        assert outputs["Last"] == "chain-7"
+        assert outputs["Last"] == f"chain-{GROUPS - 1}"
         groups = harness.client("logs").describe_log_groups(logGroupNamePrefix="chain-")
-        assert len(groups["logGroups"]) == 8
+        assert len(groups["logGroups"]) == GROUPS
         terminate = sc.terminate_provisioned_product(
             ProvisionedProductName="chain", TerminateToken=uuid.uuid4().hex
         )["RecordDetail"]
         if kill_when == "IN_PROGRESS":
             wait_for(
-                lambda: _status(harness, terminate["RecordId"]) != "CREATED",
+                lambda: _status(harness, terminate["RecordId"]) == "IN_PROGRESS",
                 interval=0.01,
                 what="the termination to start",
             )
