@@ -18,6 +18,7 @@ from airlock.sagemaker.hosting import models as hosting_models
 from airlock.sagemaker.pipelines import models as pipeline_models
 from airlock.sagemaker.processing import models as processing_models
 from airlock.sagemaker.training import models as training_models
+from airlock.servicecatalog import models as servicecatalog_models
 
 metadata = Base.metadata
 
@@ -37,6 +38,7 @@ __all__ = [
     "processing_models",
     "s3_models",
     "sagemaker_models",
+    "servicecatalog_models",
     "stack_set_models",
     "tasks",
     "training_models",

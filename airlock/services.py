@@ -16,6 +16,7 @@ from airlock.organizations import api as organizations_api
 from airlock.s3 import api as s3_api
 from airlock.sagemaker import api as sagemaker_api
 from airlock.sagemaker_runtime import api as sagemaker_runtime_api
+from airlock.servicecatalog import api as servicecatalog_api
 from airlock.sts import api as sts_api
 
 SERVICES: list[ServiceApi[Any]] = [
@@ -31,6 +32,7 @@ SERVICES: list[ServiceApi[Any]] = [
     codecommit_api,
     cloudformation_api,
     codebuild_api,
+    servicecatalog_api,
 ]
 
 __all__ = ["SERVICES"]

@@ -47,6 +47,18 @@ ENTRY: dict[str, Callable[[str], str]] = {
     # A repository's physical id is its id, which a rename keeps.
     "AWS::CodeCommit::Repository": lambda repository_id: f"repository {repository_id}",
     "AWS::CodeBuild::Project": lambda name: f"project {name}",
+    "AWS::ServiceCatalog::Portfolio": lambda portfolio_id: f"portfolio {portfolio_id}",
+    "AWS::ServiceCatalog::CloudFormationProduct": lambda product_id: f"product {product_id}",
+    # Associations are `<portfolio>|<product>` and `<portfolio>|<type>|<principal ARN>`.
+    "AWS::ServiceCatalog::PortfolioProductAssociation": lambda ref: (
+        f"portfolio {ref.split('|')[0]} product {ref.split('|')[1]}"
+    ),
+    "AWS::ServiceCatalog::PortfolioPrincipalAssociation": lambda ref: (
+        f"portfolio {ref.split('|')[0]} principal {ref.split('|', 2)[2]}"
+    ),
+    "AWS::ServiceCatalog::LaunchRoleConstraint": lambda constraint_id: (
+        f"constraint {constraint_id}"
+    ),
 }
 # Types whose physical id names no entry: only the inventory's difference checks them.
 WITHOUT_ENTRY = {"AWS::IAM::Policy", "AWS::Events::EventBusPolicy"}
@@ -140,6 +152,28 @@ def _codebuild(client: Clients) -> set[str]:
     return {f"project {name}" for name in _pages(client("codebuild"), "list_projects", "projects")}
 
 
+def _servicecatalog(client: Clients) -> set[str]:
+    sc = client("servicecatalog")
+    found: set[str] = set()
+    for portfolio in _pages(sc, "list_portfolios", "PortfolioDetails"):
+        pid = portfolio["Id"]
+        found.add(f"portfolio {pid}")
+        for principal in _pages(sc, "list_principals_for_portfolio", "Principals", PortfolioId=pid):
+            found.add(f"portfolio {pid} principal {principal['PrincipalARN']}")
+        constraints = _pages(
+            sc, "list_constraints_for_portfolio", "ConstraintDetails", PortfolioId=pid
+        )
+        found |= {f"constraint {c['ConstraintId']}" for c in constraints}
+    for detail in _pages(sc, "search_products_as_admin", "ProductViewDetails"):
+        product = detail["ProductViewSummary"]["ProductId"]
+        found.add(f"product {product}")
+        for portfolio in _pages(
+            sc, "list_portfolios_for_product", "PortfolioDetails", ProductId=product
+        ):
+            found.add(f"portfolio {portfolio['Id']} product {product}")
+    return found
+
+
 def inventory(client: Clients) -> set[str]:
     """One line per thing an account holds (`role R`, `role R inline P`, `bucket B policy`…),
     listed with `client(service)`, the account's clients."""
@@ -151,5 +185,6 @@ def inventory(client: Clients) -> set[str]:
         | _sagemaker(client)
         | _codecommit(client)
         | _codebuild(client)
+        | _servicecatalog(client)
         | {f"log-group {group['logGroupName']}" for group in groups}
     )
