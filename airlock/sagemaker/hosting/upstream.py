@@ -25,6 +25,10 @@ class BrokenAnswer(OSError):
     """The instance closed the connection or answered what is not HTTP."""
 
 
+class NoAnswer(BrokenAnswer):
+    """The instance closed the connection before the first byte of an answer."""
+
+
 @dataclass
 class _Connection:
     loop: asyncio.AbstractEventLoop
@@ -72,6 +76,7 @@ class Upstream:
         """
         port = self.port
         connection = self._take()
+        reused = connection is not None
         if connection is None:
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -89,6 +94,14 @@ class Upstream:
         try:
             async with asyncio.timeout(timeout):
                 status, answer, data, keep = await _read_answer(connection.reader)
+        except (ConnectionResetError, NoAnswer) as error:
+            connection.close()
+            if reused:
+                # An idle connection whose process died (or closed it) takes the request into
+                # the kernel's buffer and then resets: the instance never saw it, as a client
+                # of keep-alive connections assumes when not one byte of an answer came back.
+                raise NotSent(str(error)) from error
+            raise
         except BaseException:
             connection.close()
             raise
@@ -114,7 +127,9 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str
     try:
         raw = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as error:
-        raise BrokenAnswer("the instance closed the connection without an answer") from error
+        if error.partial:
+            raise BrokenAnswer("the instance broke off its answer's headers") from error
+        raise NoAnswer("the instance closed the connection without an answer") from error
     except asyncio.LimitOverrunError as error:
         raise BrokenAnswer("the instance's answer has headers over 64 KiB") from error
     lines = raw.decode("latin-1").split("\r\n")
