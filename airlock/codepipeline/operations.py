@@ -59,7 +59,11 @@ def _tagged_resource(svc: CodePipelineService, ctx: RequestContext, p: Params) -
 
 
 def _passed_roles(p: Params) -> list[str]:
-    return roles_of(p.get("pipeline") or {})
+    """The roles of the pipeline's account: an action role of another account is not passed
+    but assumed, and its own trust policy decides (as for cross-account actions on AWS)."""
+    roles = roles_of(p.get("pipeline") or {})
+    home = str((p.get("pipeline") or {}).get("roleArn") or "").split(":")[4:5]
+    return [r for r in roles if r.split(":")[4:5] == home]
 
 
 def _wake(svc: CodePipelineService) -> None:
