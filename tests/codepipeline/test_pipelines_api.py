@@ -215,9 +215,11 @@ def test_pass_role_is_checked(server: LiveServer) -> None:
     )
     with pytest.raises(ClientError) as caught:
         client.create_pipeline(pipeline=source_and_approval(role))
-    code, message = _error(caught)
-    assert code == "AccessDeniedException"
-    assert "iam:PassRole" in message and role in message
+    assert _error(caught) == (
+        "AccessDeniedException",
+        f"User: {user} is not authorized to perform: iam:PassRole on resource: {role} because "
+        "no identity-based policy allows the iam:PassRole action",
+    )
 
 
 def test_variables_and_start_options(server: LiveServer) -> None:

@@ -153,7 +153,7 @@ def test_structure_errors() -> None:
             "us-east-1",
         )
     assert caught.value.message == "Output artifact name 'Out' is not unique in the pipeline"
-    with pytest.raises(InvalidActionDeclaration) as caught:
+    with pytest.raises(InvalidActionDeclaration) as declared:
         check_declaration(
             _pipeline(
                 {"name": "S", "actions": [_source()]},
@@ -162,7 +162,7 @@ def test_structure_errors() -> None:
             KNOWN,
             "us-east-1",
         )
-    assert caught.value.message == (
+    assert declared.value.message == (
         "Action configuration for action 'Gate' contains unknown configuration 'Nope'"
     )
     with pytest.raises(InvalidStructure) as caught:
