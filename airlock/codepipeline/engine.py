@@ -134,9 +134,11 @@ class Advance:
         for order in sorted({a["runOrder"] for a in declared["actions"]}):
             group = [a for a in declared["actions"] if a["runOrder"] == order]
             statuses = {a["name"]: status_of(a["name"]) for a in group}
-            running = [current[n].id for n, s in statuses.items() if s == "InProgress"]
+            running = [current[n] for n, s in statuses.items() if s == "InProgress"]
             if running:
-                to_step.extend(running)
+                now = svc.clock.now()
+                # A waiting approval needs a step only once its deadline has passed.
+                to_step.extend(a.id for a in running if a.deadline is None or a.deadline <= now)
                 return False
             if all(s == "Succeeded" for s in statuses.values()):
                 continue
@@ -342,9 +344,14 @@ class ActionStep:
     def _record(self, outcome: ActionOutcome) -> bool:
         with self.platform.db.write() as session:
             svc = CodePipelineService(session, self.platform.clock, known_types(self.platform))
+            # The execution's row first, then the action's: the order StopPipelineExecution
+            # takes them in, so the two never wait for each other.
+            execution_pk = session.scalar(
+                select(ActionExecution.execution_pk).where(ActionExecution.id == self.pk)
+            )
+            ex = session.get(PipelineExecution, execution_pk, with_for_update=True)
             row = session.get(ActionExecution, self.pk, with_for_update=True)
             assert row is not None
-            ex = session.get(PipelineExecution, row.execution_pk, with_for_update=True)
             if row.status != "InProgress" or ex is None or ex.status not in ACTIVE:
                 return False  # approved, abandoned or cancelled while it stepped
             changed = outcome.status != "InProgress" or outcome.state != row.state

@@ -65,6 +65,17 @@ def test_create_run_approve(server_on_each_database: LiveServer) -> None:
     body = s3.get_object(Bucket="artifacts", Key=location["key"])["Body"].read()
     assert body == s3.get_object(Bucket="source", Key="app.zip")["Body"].read()
     assert source["output"]["outputVariables"]["VersionId"] == version
+    # The artifact was written as the pipeline's role, through IAM, with CodePipeline invoking.
+    puts = server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutObject"}]
+    )["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in puts]
+    (written,) = [r for r in records if r["userIdentity"].get("invokedBy")]
+    assert written["userIdentity"]["invokedBy"] == "codepipeline.amazonaws.com"
+    assert written["userIdentity"]["arn"].startswith(
+        f"arn:aws:sts::{server.first_account_id()}:assumed-role/pipeline-role/"
+    )
+    assert written["requestParameters"]["key"] == location["key"]
     assert source["output"]["executionResult"]["externalExecutionId"] == version
     assert source["input"]["resolvedConfiguration"]["S3Bucket"] == "source"
     assert source["input"]["namespace"] == "SourceVariables"
