@@ -8,7 +8,7 @@ import shlex
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -66,6 +66,10 @@ stacks_app = typer.Typer(help="CloudFormation stacks.", no_args_is_help=True)
 app.add_typer(stacks_app, name="stacks")
 builds_app = typer.Typer(help="CodeBuild builds.", no_args_is_help=True)
 app.add_typer(builds_app, name="builds")
+pipelines_app = typer.Typer(
+    help="CodePipeline pipelines and their approvals.", no_args_is_help=True
+)
+app.add_typer(pipelines_app, name="pipelines")
 
 
 def console() -> Console:
@@ -370,6 +374,80 @@ def builds_logs(
     if follow and status != "SUCCEEDED":
         typer.echo(f"Build {build_id} ended {status}", err=True)
         raise typer.Exit(1)
+
+
+@pipelines_app.command("show")
+def pipelines_show(
+    name: Annotated[str, typer.Argument(help="Pipeline name")],
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Redraw every second while it runs")
+    ] = False,
+    profile: Profile = "default",
+    state_dir: StateDir = None,
+    host: ServerHost = None,
+    port: ServerPort = None,
+) -> None:
+    """A pipeline's stages and actions: statuses, durations, the approval waiting, errors."""
+    from .pipelines import show
+
+    settings, warning = client_settings(state_dir, host, port)
+    if warning:
+        typer.echo(warning, err=True)
+    try:
+        show(api_client(settings, profile, "codepipeline"), name, typer.echo, watch=watch)
+    except ClientError as error:
+        typer.echo(error.response["Error"].get("Message", str(error)), err=True)
+        raise typer.Exit(1) from error
+
+
+def _answer(
+    name: str, status: str, summary: str, stage: str | None, profile: str, settings: Any
+) -> None:
+    from .pipelines import PipelineViewError, answer
+
+    try:
+        where = answer(api_client(settings, profile, "codepipeline"), name, status, summary, stage)
+    except ClientError as error:
+        typer.echo(error.response["Error"].get("Message", str(error)), err=True)
+        raise typer.Exit(1) from error
+    except PipelineViewError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"{status} {name} {where}")
+
+
+@pipelines_app.command("approve")
+def pipelines_approve(
+    name: Annotated[str, typer.Argument(help="Pipeline name")],
+    summary: Annotated[str, typer.Option("--summary", help="Why")] = "",
+    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage")] = None,
+    profile: Profile = "default",
+    state_dir: StateDir = None,
+    host: ServerHost = None,
+    port: ServerPort = None,
+) -> None:
+    """Approve the approval the pipeline waits at (its token is found for you)."""
+    settings, warning = client_settings(state_dir, host, port)
+    if warning:
+        typer.echo(warning, err=True)
+    _answer(name, "Approved", summary, stage, profile, settings)
+
+
+@pipelines_app.command("reject")
+def pipelines_reject(
+    name: Annotated[str, typer.Argument(help="Pipeline name")],
+    summary: Annotated[str, typer.Option("--summary", help="Why")] = "",
+    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage")] = None,
+    profile: Profile = "default",
+    state_dir: StateDir = None,
+    host: ServerHost = None,
+    port: ServerPort = None,
+) -> None:
+    """Reject the approval the pipeline waits at."""
+    settings, warning = client_settings(state_dir, host, port)
+    if warning:
+        typer.echo(warning, err=True)
+    _answer(name, "Rejected", summary, stage, profile, settings)
 
 
 @app.command()
