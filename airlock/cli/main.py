@@ -8,7 +8,7 @@ import shlex
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -46,6 +46,9 @@ from .options import (
     client_settings,
     make_settings,
 )
+from .pipelines import PipelineViewError
+from .pipelines import decide as decide_approval
+from .pipelines import show as show_pipeline
 from .stack_sets import NoOperation
 from .stacks import cloudformation_client, view_of, watch
 
@@ -66,9 +69,7 @@ stacks_app = typer.Typer(help="CloudFormation stacks.", no_args_is_help=True)
 app.add_typer(stacks_app, name="stacks")
 builds_app = typer.Typer(help="CodeBuild builds.", no_args_is_help=True)
 app.add_typer(builds_app, name="builds")
-pipelines_app = typer.Typer(
-    help="CodePipeline pipelines and their approvals.", no_args_is_help=True
-)
+pipelines_app = typer.Typer(help="CodePipeline pipelines, approvals.", no_args_is_help=True)
 app.add_typer(pipelines_app, name="pipelines")
 
 
@@ -380,74 +381,95 @@ def builds_logs(
 def pipelines_show(
     name: Annotated[str, typer.Argument(help="Pipeline name")],
     watch: Annotated[
-        bool, typer.Option("--watch", "-w", help="Redraw every second while it runs")
+        bool, typer.Option("--watch", "-w", help="Live, until the latest execution ends")
     ] = False,
     profile: Profile = "default",
     state_dir: StateDir = None,
     host: ServerHost = None,
     port: ServerPort = None,
 ) -> None:
-    """A pipeline's stages and actions: statuses, durations, the approval waiting, errors."""
-    from .pipelines import show
+    """A pipeline's stages and actions: status, duration, the waiting approval, errors.
 
+    With --watch, ends when the latest execution does; exit status 1 if it did not succeed.
+    """
     settings, warning = client_settings(state_dir, host, port)
     if warning:
         typer.echo(warning, err=True)
+    client = api_client(settings, profile, "codepipeline")
     try:
-        show(api_client(settings, profile, "codepipeline"), name, typer.echo, watch=watch)
+        status = show_pipeline(client, name, console(), watch=watch)
     except ClientError as error:
         typer.echo(error.response["Error"].get("Message", str(error)), err=True)
         raise typer.Exit(1) from error
+    if watch and status != "Succeeded":
+        typer.echo(f"Pipeline {name}'s latest execution ended {status}", err=True)
+        raise typer.Exit(1)
 
 
-def _answer(
-    name: str, status: str, summary: str, stage: str | None, profile: str, settings: Any
+def _decide(
+    name: str,
+    approved: bool,
+    summary: str,
+    stage: str | None,
+    action: str | None,
+    profile: str,
+    state_dir: Path | None,
+    host: str | None,
+    port: int | None,
 ) -> None:
-    from .pipelines import PipelineViewError, answer
-
+    settings, warning = client_settings(state_dir, host, port)
+    if warning:
+        typer.echo(warning, err=True)
+    client = api_client(settings, profile, "codepipeline")
     try:
-        where = answer(api_client(settings, profile, "codepipeline"), name, status, summary, stage)
+        chosen = decide_approval(client, name, approved, summary, stage=stage, action=action)
     except ClientError as error:
         typer.echo(error.response["Error"].get("Message", str(error)), err=True)
         raise typer.Exit(1) from error
     except PipelineViewError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
-    typer.echo(f"{status} {name} {where}")
+    verdict = "Approved" if approved else "Rejected"
+    typer.echo(f"{verdict} {name} at {chosen.stage}/{chosen.action}")
+
+
+Summary = Annotated[str, typer.Option("--summary", help="Why: recorded with the result")]
+StageName = Annotated[
+    str | None, typer.Option("--stage", help="The approval's stage, if several wait")
+]
+ActionName = Annotated[
+    str | None, typer.Option("--action", help="The approval's action, if several wait")
+]
 
 
 @pipelines_app.command("approve")
 def pipelines_approve(
     name: Annotated[str, typer.Argument(help="Pipeline name")],
-    summary: Annotated[str, typer.Option("--summary", help="Why")] = "",
-    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage")] = None,
+    summary: Summary,
+    stage: StageName = None,
+    action: ActionName = None,
     profile: Profile = "default",
     state_dir: StateDir = None,
     host: ServerHost = None,
     port: ServerPort = None,
 ) -> None:
-    """Approve the approval the pipeline waits at (its token is found for you)."""
-    settings, warning = client_settings(state_dir, host, port)
-    if warning:
-        typer.echo(warning, err=True)
-    _answer(name, "Approved", summary, stage, profile, settings)
+    """Approve the approval that waits in the pipeline (its token is found for you)."""
+    _decide(name, True, summary, stage, action, profile, state_dir, host, port)
 
 
 @pipelines_app.command("reject")
 def pipelines_reject(
     name: Annotated[str, typer.Argument(help="Pipeline name")],
-    summary: Annotated[str, typer.Option("--summary", help="Why")] = "",
-    stage: Annotated[str | None, typer.Option("--stage", help="Only this stage")] = None,
+    summary: Summary,
+    stage: StageName = None,
+    action: ActionName = None,
     profile: Profile = "default",
     state_dir: StateDir = None,
     host: ServerHost = None,
     port: ServerPort = None,
 ) -> None:
-    """Reject the approval the pipeline waits at."""
-    settings, warning = client_settings(state_dir, host, port)
-    if warning:
-        typer.echo(warning, err=True)
-    _answer(name, "Rejected", summary, stage, profile, settings)
+    """Reject the approval that waits in the pipeline: the execution fails there."""
+    _decide(name, False, summary, stage, action, profile, state_dir, host, port)
 
 
 @app.command()

@@ -4,7 +4,7 @@ from typing import Any
 
 from airlock.platform.loop import WorkerGroup
 
-from . import change_sets, operations, stack_sets
+from . import change_sets, operations, pipeline_actions, stack_sets
 from .engine import StackEngine
 from .operations import api
 
@@ -15,4 +15,4 @@ def _workers(platform: Any) -> WorkerGroup:
 
 api.worker = _workers
 
-__all__ = ["api", "change_sets", "operations", "stack_sets"]
+__all__ = ["api", "change_sets", "operations", "pipeline_actions", "stack_sets"]
