@@ -29,6 +29,7 @@ from .events import pipeline_arn
 from .locks import Position, decide
 from .models import ActionExecution, Pipeline, PipelineExecution, StageExecution
 from .operations import PRINCIPAL, known_types
+from .polling import poll
 from .service import ACTIVE, CodePipelineService
 from .structure import artifact_bucket
 from .variables import UnresolvedVariable, resolve_configuration, scopes_of
@@ -59,6 +60,10 @@ class PipelineEngine(BackgroundLoop):
         for pk in abandoned:
             ActionStep(self.platform, pk).abandon()
         changed = False
+        try:
+            changed |= poll(self.platform)
+        except Exception:
+            log.exception("polling the pipelines' sources failed")
         for pk in active:
             try:
                 changed |= Advance(self.platform, pk).run()

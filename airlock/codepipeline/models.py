@@ -34,6 +34,8 @@ class Pipeline(Base):
     tags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # Disabled inbound transitions by stage name: {lastChangedBy, lastChangedAt, disabledReason}.
     disabled_transitions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What polling saw of each polling source action: {actionName: {revision, at}}.
+    polled: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The order number the next execution gets (QUEUED and SUPERSEDED compare them).
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]

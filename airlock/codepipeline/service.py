@@ -82,6 +82,7 @@ class CodePipelineService:
             history={"1": copy.deepcopy(declaration)},
             tags=list(tags),
             disabled_transitions={},
+            polled={},
             next_seq=1,
             created_at=now,
             updated_at=now,

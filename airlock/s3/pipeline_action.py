@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airlock.core.calls import call
+from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
 from airlock.core.pipeline_actions import ActionJob, ActionOutcome, ConfigurationProperty
 
@@ -83,6 +84,17 @@ class S3Source:
             output_variables={"ETag": str(out.get("ETag") or "").strip('"'), "VersionId": version},
             source_revision=revision,
         )
+
+    def latest_revision(
+        self, platform: Any, ctx: RequestContext, configuration: Mapping[str, str]
+    ) -> str | None:
+        """The object's current version id (None while there is no such object)."""
+        params = {"Bucket": configuration["S3Bucket"], "Key": configuration["S3ObjectKey"]}
+        try:
+            out = call(platform, ctx, "s3", "HeadObject", params)
+        except ServiceError:
+            return None
+        return str(out.get("VersionId") or "") or None
 
     def abandon(self, platform: Any, job: ActionJob) -> None:
         """A read of one object runs no longer than its step."""

@@ -423,3 +423,32 @@ def test_cross_account_source_role(server: LiveServer) -> None:
     cp.create_pipeline(pipeline=second)
     failed = wait_status(cp, "pipe2", first_execution(cp, "pipe2"), "Failed")
     assert "AccessDenied" in failed["statusSummary"]
+
+
+def test_poll_for_source_changes(clocked: LiveServer, clock: ManualClock) -> None:
+    from airlock.codepipeline.models import Pipeline
+
+    cp, role = setup(clocked)
+    pipeline = source_and_approval(role)
+    pipeline["stages"][0]["actions"][0]["configuration"]["PollForSourceChanges"] = "true"
+    cp.create_pipeline(pipeline=pipeline)
+
+    def baseline() -> bool:
+        with clocked.airlock.platform.db.read() as session:
+            row = session.query(Pipeline).one()
+            return bool(row.polled)
+
+    wait_for(baseline, timeout=30, what="the first look at the source")
+    s3 = clocked.client("s3")
+    new_version = s3.put_object(Bucket="source", Key="app.zip", Body=b"v2")["VersionId"]
+    clock.advance(timedelta(seconds=31))
+
+    def polled() -> dict[str, Any] | None:
+        summaries = cp.list_pipeline_executions(pipelineName="pipe")["pipelineExecutionSummaries"]
+        found = [s for s in summaries if s["trigger"]["triggerType"] == "PollForSourceChanges"]
+        return found[0] if found and found[0].get("sourceRevisions") else None
+
+    started = wait_for(polled, timeout=30, what="an execution started by polling")
+    assert started["sourceRevisions"][0]["revisionId"] == new_version
+    summaries = cp.list_pipeline_executions(pipelineName="pipe")["pipelineExecutionSummaries"]
+    assert len(summaries) == 2, "one execution per new revision"

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("history", sa.JSON(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("disabled_transitions", sa.JSON(), nullable=False),
+        sa.Column("polled", sa.JSON(), nullable=False),
         sa.Column("next_seq", sa.Integer(), nullable=False),
         sa.Column("created_at", airlock.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", airlock.platform.db.UtcDateTime(timezone=True), nullable=False),
