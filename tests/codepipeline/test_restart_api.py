@@ -123,3 +123,97 @@ def test_kill_at_several_moments(tmp_path: Path, database_url: str | None) -> No
         ], "each action ran once"
         first_approval = next(d for d in details if d["stageName"] == "First")
         assert first_approval["actionExecutionId"] == action_id
+
+
+def test_kill_during_a_deploy(tmp_path: Path, database_url: str | None) -> None:
+    """SIGKILL at random moments of a CloudFormation deploy: the action re-attaches to its
+    stack operation after each restart, and the stack is made once."""
+    from tests.cloudformation.pipeline_setup import log_template
+    from tests.support import service_trust
+
+    state = tmp_path / "state"
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    rng = random.Random()
+    with _running(state, port, database_url) as process:
+        iam = process_client(state, port, "iam")
+        role = iam.create_role(RoleName="pipe", AssumeRolePolicyDocument=PIPELINE_TRUST)["Role"]
+        everything = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        )
+        iam.put_role_policy(RoleName="pipe", PolicyName="p", PolicyDocument=everything)
+        stacks = iam.create_role(
+            RoleName="stacks",
+            AssumeRolePolicyDocument=service_trust("cloudformation.amazonaws.com"),
+        )["Role"]["Arn"]
+        iam.put_role_policy(RoleName="stacks", PolicyName="p", PolicyDocument=everything)
+        s3 = process_client(state, port, "s3")
+        for bucket in ("artifacts", "source"):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(
+            Bucket="source", Key="app.zip", Body=zipped({"template.json": log_template()})
+        )
+        deploy = {
+            "name": "Deploy",
+            "actionTypeId": {
+                "category": "Deploy",
+                "owner": "AWS",
+                "provider": "CloudFormation",
+                "version": "1",
+            },
+            "configuration": {
+                "ActionMode": "CREATE_UPDATE",
+                "StackName": "app",
+                "TemplatePath": "SourceArtifact::template.json",
+                "RoleArn": stacks,
+            },
+            "inputArtifacts": [{"name": "SourceArtifact"}],
+        }
+        cp = process_client(state, port, "codepipeline")
+        cp.create_pipeline(
+            pipeline=declaration(
+                role["Arn"],
+                [
+                    {"name": "Source", "actions": [s3_source()]},
+                    {"name": "Prod", "actions": [deploy]},
+                ],
+            )
+        )
+        for _ in range(rng.randint(0, 4)):
+            cp.list_pipeline_executions(pipelineName="pipe")
+        _kill(process)
+    for _ in range(2):
+        with _running(state, port, database_url) as process:
+            cp = process_client(state, port, "codepipeline")
+            for _ in range(rng.randint(0, 6)):
+                cp.list_action_executions(pipelineName="pipe")
+            _kill(process)
+    with _running(state, port, database_url):
+        cp = process_client(state, port, "codepipeline")
+
+        def finished() -> dict[str, Any] | None:
+            (summary,) = cp.list_pipeline_executions(pipelineName="pipe")[
+                "pipelineExecutionSummaries"
+            ]
+            return summary if summary["status"] not in ("InProgress", "Stopping") else None
+
+        summary = wait_for(finished, timeout=90, what="the execution to end")
+        assert summary["status"] == "Succeeded", summary
+        details = cp.list_action_executions(pipelineName="pipe")["actionExecutionDetails"]
+        assert sorted(d["actionName"] for d in details) == ["Deploy", "Source"]
+        cfn = process_client(state, port, "cloudformation")
+        assert cfn.describe_stacks(StackName="app")["Stacks"][0]["StackStatus"] == (
+            "CREATE_COMPLETE"
+        )
+        events = cfn.describe_stack_events(StackName="app")["StackEvents"]
+        began = [
+            e
+            for e in events
+            if e["LogicalResourceId"] == "app" and e["ResourceStatus"] == "CREATE_IN_PROGRESS"
+        ]
+        assert len(began) == 1, "the stack was created once"
