@@ -56,9 +56,10 @@ class ActionRun:
     steps: list[ActionOutcome] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        s3 = self.server.client("s3", self.account_id)
+        # One client for the run: making a botocore client costs far more than a call.
+        self._s3 = self.server.client("s3", self.account_id)
         for name, data in self.inputs.items():
-            s3.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
+            self._s3.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
 
     def _key(self, name: str) -> str:
         return f"test-pipeline/{name[:20]}/{self.job_id[:8]}"
@@ -69,12 +70,11 @@ class ActionRun:
 
     def read(self, name: str) -> bytes:
         """An artifact's bytes (an input, or an output the action wrote)."""
-        s3 = self.server.client("s3", self.account_id)
-        return bytes(s3.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read())
+        answer = self._s3.get_object(Bucket=self.bucket, Key=self._key(name))
+        return bytes(answer["Body"].read())
 
     def _write(self, name: str, data: bytes) -> None:
-        s3 = self.server.client("s3", self.account_id)
-        s3.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
+        self._s3.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
 
     def job(self) -> ActionJob:
         """The job as the engine would hand it to the provider now."""

@@ -108,15 +108,31 @@ class LiveServer:
         """A boto3 client signed with an account's root keys (or the given keys)."""
         access_key, secret = keys or self.root_keys(account_id or self.first_account_id())
         base = Config(retries={"total_max_attempts": 1})
-        session = boto3.session.Session(
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            region_name=self.settings.region,
-        )
-        return session.client(
-            service, endpoint_url=self.url, config=base.merge(config) if config else base
-        )
+        with _SESSION_LOCK:  # a boto3 session is not safe to make clients from at once
+            return _shared_session().client(
+                service,
+                region_name=self.settings.region,
+                endpoint_url=self.url,
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret,
+                aws_session_token=token,
+                config=base.merge(config) if config else base,
+            )
+
+
+_SESSION_LOCK = threading.Lock()
+_SESSIONS: list[boto3.session.Session] = []
+
+
+def _shared_session() -> boto3.session.Session:
+    """One boto3 session for every test client (call with the lock held).
+
+    A session per client read botocore's model files again for every client (about
+    half a second each); clients still get their own credentials and event handlers.
+    """
+    if not _SESSIONS:
+        _SESSIONS.append(boto3.session.Session())
+    return _SESSIONS[0]
 
 
 def unused_port() -> int:

@@ -43,7 +43,8 @@ __all__ = [
 
 def _register() -> None:
     """Hang the worker on the API (imported late: the operations import the core above)."""
-    from . import resources  # noqa: F401  (registers AWS::CodeBuild::Project)
+    # Imported for what they register: AWS::CodeBuild::Project, the Build and Test actions.
+    from . import pipeline_action, resources  # noqa: F401
     from .operations import api
     from .worker import BuildWorker
 

@@ -18,11 +18,13 @@ from .models import Build, BuildProject
 from .phases import IN_PROGRESS
 from .service import (
     CODEBUILD,
+    REQUEST_DIGEST,
     CodeBuildService,
     check_artifacts,
     check_source,
     check_variables,
     project_arn,
+    request_digest,
 )
 
 
@@ -298,6 +300,8 @@ def resolve_build_spec(project: BuildProject, p: Params) -> dict[str, Any]:
         source["location"] = p["sourceLocationOverride"]
     if p.get("buildspecOverride"):
         source["buildspec"] = p["buildspecOverride"]
+    if "gitCloneDepthOverride" in p:
+        source["gitCloneDepth"] = p["gitCloneDepthOverride"]
     check_source(source)
     if "secondarySourcesOverride" in p:
         spec["secondarySources"] = copy.deepcopy(p["secondarySourcesOverride"])
@@ -347,8 +351,14 @@ def initiator_of(ctx: RequestContext) -> str:
     return rest.rsplit("/", 1)[-1] or resource
 
 
-def _start(svc: CodeBuildService, ctx: RequestContext, project: BuildProject, spec: Any) -> Build:
-    build = svc.start_build(project, spec, initiator_of(ctx))
+def _start(
+    svc: CodeBuildService,
+    ctx: RequestContext,
+    project: BuildProject,
+    spec: Any,
+    build_id: str | None = None,
+) -> Build:
+    build = svc.start_build(project, spec, initiator_of(ctx), build_id)
     svc.session.info[WAKE_WORKERS] = True
     return build
 
@@ -361,11 +371,19 @@ def _start(svc: CodeBuildService, ctx: RequestContext, project: BuildProject, sp
 def start_build(svc: CodeBuildService, ctx: RequestContext, p: Params) -> Output:
     """Start a build of a project; it runs at once."""
     project = svc.require_project(ctx.account_id, ctx.region, p["projectName"])
+    build_id = None
+    if p.get("idempotencyToken"):
+        # A repeat within 5 minutes returns the build the token started, as CodeBuild does.
+        found, build_id = svc.idempotent_build(project, str(p["idempotencyToken"]), p)
+        if found is not None:
+            return {"build": build_out(found)}
     spec = resolve_build_spec(project, p)
     svc.check_concurrency(project)
     if p.get("serviceRoleOverride"):
         _check_role(svc, ctx, spec["serviceRole"], project.name)
-    return {"build": build_out(_start(svc, ctx, project, spec))}
+    if p.get("idempotencyToken"):
+        spec[REQUEST_DIGEST] = request_digest(p)
+    return {"build": build_out(_start(svc, ctx, project, spec, build_id))}
 
 
 @api.operation("codebuild:RetryBuild", resources=_builds_resource)
@@ -376,7 +394,9 @@ def retry_build(svc: CodeBuildService, ctx: RequestContext, p: Params) -> Output
     old = svc.require_build(ctx.account_id, ctx.region, str(p["id"]))
     project = svc.require_project(ctx.account_id, ctx.region, old.project_name)
     svc.check_concurrency(project)
-    return {"build": build_out(_start(svc, ctx, project, copy.deepcopy(old.spec)))}
+    spec = copy.deepcopy(old.spec)
+    spec.pop(REQUEST_DIGEST, None)  # the retry was not started with the token
+    return {"build": build_out(_start(svc, ctx, project, spec))}
 
 
 @api.operation("codebuild:StopBuild", resources=_builds_resource)

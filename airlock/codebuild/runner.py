@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .buildspec import Buildspec
 from .environment import BuildEnvironment
@@ -77,6 +78,22 @@ def _die_with_parent() -> None:
     """In the child before exec: be killed when the server dies (no orphaned builds)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_SETPRIV = shutil.which("setpriv", path=os.defpath + ":/usr/bin:/bin")
+
+
+def _spawn(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """Start a build process that is killed when the server dies (no orphaned builds).
+
+    util-linux's `setpriv --pdeathsig` sets that up in the child. Python's own way, a
+    `preexec_fn`, makes subprocess fork the whole server where it could vfork, and that
+    fork of a large, threaded process cost a build 50 to 500 ms per process on a busy
+    machine; the preexec_fn is the fallback where setpriv is missing.
+    """
+    if _SETPRIV is not None:
+        return subprocess.Popen([_SETPRIV, "--pdeathsig", "KILL", "--", *argv], **options)
+    return subprocess.Popen(argv, preexec_fn=_die_with_parent, **options)
 
 
 def _reason(returncode: int) -> str:
@@ -186,13 +203,12 @@ class BuildRunner:
         # joinable between commands.
         path = self.environment.variables.get("PATH", os.defpath)
         sleep = shutil.which("sleep", path=path) or shutil.which("sleep", path=os.defpath)
-        self._holder = subprocess.Popen(
+        self._holder = _spawn(
             [sleep or "sleep", "infinity"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             process_group=0,
-            preexec_fn=_die_with_parent,
             env={},
         )
         self.process_group = self._holder.pid
@@ -326,7 +342,7 @@ class BuildRunner:
         script.write_text(text, encoding="utf-8")
         for stale in ("env.next", "dir.next"):
             (self.agent / stale).unlink(missing_ok=True)
-        process = subprocess.Popen(
+        process = _spawn(
             [self._shell, str(script)],
             cwd=self.src_dir,
             stdin=subprocess.DEVNULL,
@@ -335,7 +351,6 @@ class BuildRunner:
             # Everything comes from the state file, so `unset` in one command sticks.
             env={},
             process_group=self.process_group,
-            preexec_fn=_die_with_parent,
         )
         while True:
             try:

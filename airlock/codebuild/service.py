@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -55,6 +56,28 @@ def project_arn(account: str, region: str, name: str) -> str:
 def build_arn(account: str, region: str, build_id: str) -> str:
     """`arn:aws:codebuild:<region>:<account>:build/<project>:<uuid>`."""
     return f"arn:aws:codebuild:{region}:{account}:build/{build_id}"
+
+
+# How long StartBuild's idempotencyToken names the build it started, as CodeBuild documents it.
+IDEMPOTENCY_WINDOW = timedelta(minutes=5)
+# Kept in a build's spec: which request an idempotencyToken started it with.
+REQUEST_DIGEST = "idempotentRequestSha256"
+
+
+def idempotent_build_id(account: str, region: str, project: str, token: str) -> str:
+    """The id of the build StartBuild starts with this idempotencyToken.
+
+    Derived from the token, so that a repeated request finds the build it started (and a
+    caller that held the token, as a pipeline's build action does, can look for it).
+    """
+    name = f"codebuild:{account}:{region}:{project}:{token}"
+    return f"{project}:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def request_digest(params: dict[str, Any]) -> str:
+    """What StartBuild's input says, without its token: a repeat must say the same."""
+    rest = {k: v for k, v in params.items() if k != "idempotencyToken"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def token_digest(token: str) -> str:
@@ -231,10 +254,16 @@ class CodeBuildService:
             raise ResourceNotFound(f"Build {build_id} does not exist")
         return build
 
-    def start_build(self, project: BuildProject, spec: dict[str, Any], initiator: str) -> Build:
+    def start_build(
+        self,
+        project: BuildProject,
+        spec: dict[str, Any],
+        initiator: str,
+        build_id: str | None = None,
+    ) -> Build:
         """A new build IN_PROGRESS in SUBMITTED, numbered after the project's last."""
         now = self.clock.now()
-        build_id = f"{project.name}:{uuid.uuid4()}"
+        build_id = build_id or f"{project.name}:{uuid.uuid4()}"
         number = project.next_build_number
         project.next_build_number = number + 1
         build = Build(
@@ -256,6 +285,27 @@ class CodeBuildService:
         self.session.add(build)
         self.session.flush()
         return build
+
+    def idempotent_build(
+        self, project: BuildProject, token: str, params: dict[str, Any]
+    ) -> tuple[Build | None, str | None]:
+        """The build an idempotencyToken started within the last 5 minutes, if any, and the id
+        a new build with that token gets (None once the token's build is older: a fresh one).
+
+        A token repeated with other parameters is InvalidInputException, as CodeBuild answers.
+        """
+        build_id = idempotent_build_id(project.account_id, project.region, project.name, token)
+        found = self.build(project.account_id, project.region, build_id)
+        if found is None:
+            return None, build_id
+        if _aware(found.started_at) + IDEMPOTENCY_WINDOW < _aware(self.clock.now()):
+            return None, None
+        if found.spec.get(REQUEST_DIGEST) != request_digest(params):
+            raise InvalidInput(
+                f"Invalid input: idempotencyToken {token} was used with different parameters "
+                "by the build it started: repeat that request exactly, or use a new token"
+            )
+        return found, build_id
 
     def check_concurrency(self, project: BuildProject) -> None:
         """A project's concurrentBuildLimit: AccountLimitExceededException once it is reached."""
@@ -315,6 +365,11 @@ def _defaults(spec: dict[str, Any]) -> dict[str, Any]:
     spec["logsConfig"].setdefault("cloudWatchLogs", {"status": "ENABLED"})
     spec["logsConfig"].setdefault("s3Logs", {"status": "DISABLED"})
     return spec
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive times; every time stored is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:

@@ -35,6 +35,7 @@ from .buildspec import (
 )
 from .environment import BuildEnvironment, create_build_environment
 from .events import emit_phase_change, emit_state_change
+from .gitsource import GitCloner, GitSourceError, read_clone_ref
 from .models import Build
 from .operations import log_names
 from .phases import (
@@ -74,19 +75,6 @@ RESTARTED = (
 
 class SourceError(Exception):
     """The source cannot be downloaded: DOWNLOAD_SOURCE fails with CLIENT_ERROR."""
-
-
-def fetch_codecommit_source(
-    platform: Any, access: ObjectAccess, source: dict[str, Any], version: str | None, target: Path
-) -> str:
-    """Clone a CODECOMMIT source into `target`; the commit id it resolved to.
-
-    Airlock's CodeCommit service is not part of this build yet, so this says so clearly.
-    """
-    raise SourceError(
-        f"CODECOMMIT source {source.get('location')} cannot be downloaded: Airlock's CodeCommit "
-        "service is not available yet; use an S3 or NO_SOURCE source"
-    )
 
 
 def _stored(record: PhaseRecord) -> dict[str, Any]:
@@ -338,8 +326,9 @@ class BuildRun:
         ended.append(self._phase(PROVISIONING, SUCCEEDED).status)
         self._start_phase(DOWNLOAD_SOURCE)
         src = self.root / "src"
+        assert environment is not None
         try:
-            resolved = self._download(access, src)
+            resolved = self._download(access, src, self._cloner(environment, token))
             spec = self._buildspec(src)
         except SourceError as error:
             self._agent(f"Phase complete: DOWNLOAD_SOURCE State: FAILED {error}")
@@ -460,10 +449,35 @@ class BuildRun:
                     f"{error.message}"
                 ) from error
 
-    def _download(self, access: ObjectAccess | None, src: Path) -> str | None:
+    def _cloner(self, environment: BuildEnvironment, token: str) -> GitCloner | None:
+        """What clones CODECOMMIT sources as the build's role (None without git)."""
+        git = environment.program("git")
+        if git is None:
+            return None
+        endpoint = self.platform.settings.endpoint_url
+        uuid = self.build_id.rsplit(":", 1)[1]
+        return GitCloner(
+            git=git,
+            home=environment.home,
+            endpoint=endpoint,
+            region=self.region,
+            credentials={
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{endpoint}{CREDENTIALS_PATH}{uuid}",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
+            },
+            log=self._agent,
+            deadline=time.monotonic() + float(self.spec.get("timeoutInMinutes") or 60) * 60,
+        )
+
+    def _download(
+        self, access: ObjectAccess | None, src: Path, cloner: GitCloner | None
+    ) -> str | None:
         src.mkdir(parents=True, exist_ok=True)
         source = self.spec["source"]
-        resolved = self._fetch(access, source, self.spec.get("sourceVersion"), src)
+        self.cloner = cloner
+        resolved = self._fetch(
+            access, source, self.spec.get("sourceVersion"), src, "primary source"
+        )
         for extra in self.spec.get("secondarySources") or []:
             target = self.root / "src2" / extra["sourceIdentifier"]
             target.mkdir(parents=True, exist_ok=True)
@@ -471,18 +485,26 @@ class BuildRun:
                 v["sourceIdentifier"]: v["sourceVersion"]
                 for v in self.spec.get("secondarySourceVersions") or []
             }
-            self._fetch(access, extra, versions.get(extra["sourceIdentifier"]), target)
+            label = f"secondary source {extra['sourceIdentifier']}"
+            self._fetch(access, extra, versions.get(extra["sourceIdentifier"]), target, label)
         return resolved
 
     def _fetch(
-        self, access: ObjectAccess | None, source: dict[str, Any], version: str | None, target: Path
+        self,
+        access: ObjectAccess | None,
+        source: dict[str, Any],
+        version: str | None,
+        target: Path,
+        label: str,
     ) -> str | None:
         kind = source.get("type")
         assert access is not None
         if kind == "NO_SOURCE":
             return None
         if kind == "CODECOMMIT":
-            return fetch_codecommit_source(self.platform, access, source, version, target)
+            depth = int(source.get("gitCloneDepth") or 0)
+            location = str(source.get("location") or "")
+            return self._git(lambda c: c.clone(location, version, depth, target, label))
         location = str(source.get("location") or "").removeprefix("s3://")
         bucket, _, key = location.partition("/")
         if not bucket or not key:
@@ -505,7 +527,25 @@ class BuildRun:
                 f"The source s3://{bucket}/{key} is not a zip file: {error}"
             ) from error
         archive.unlink(missing_ok=True)
+        try:
+            clone_ref = read_clone_ref(target) if kind == "CODEPIPELINE" else None
+        except GitSourceError as error:
+            raise SourceError(str(error)) from error
+        if clone_ref is not None:
+            # A CODEBUILD_CLONE_REF artifact: the build clones the commit it names, as its role.
+            return self._git(lambda c: c.clone_ref(clone_ref, self.account, target, label))
         return info.version_id if info.version_id and info.version_id != "null" else None
+
+    def _git(self, clone: Any) -> str:
+        """Run a clone with this build's cloner; its failures fail DOWNLOAD_SOURCE."""
+        if self.cloner is None:
+            raise SourceError(
+                "git is not installed on this machine, so CODECOMMIT sources cannot be cloned"
+            )
+        try:
+            return str(clone(self.cloner))
+        except GitSourceError as error:
+            raise SourceError(str(error)) from error
 
     def _buildspec(self, src: Path) -> Buildspec:
         text = str(self.spec["source"].get("buildspec") or "")

@@ -164,6 +164,11 @@ class ServiceApi(Generic[S]):
     resource_types: dict[str, ResourceType] = field(default_factory=dict)
     # The CodePipeline action types this service provides, by `action_key`.
     pipeline_actions: dict[str, ActionProvider] = field(default_factory=dict)
+    # Operations AWS authorizes as IAM actions but does not publish in the service's API
+    # (CodeCommit's UploadArchive, which CodePipeline's source action calls): reachable
+    # through the call path only, never from the wire, and their input is unchecked by
+    # any model, so the handler checks what it reads.
+    internal_operations: dict[str, OperationSpec[S]] = field(default_factory=dict)
 
     def pipeline_action(self, provider: ActionProvider) -> ActionProvider:
         """Register a CodePipeline action type of this service."""
@@ -195,16 +200,19 @@ class ServiceApi(Generic[S]):
         fast: FastHandler | None = None,
         passes_role: PassesRole | None = None,
         required: Sequence[str] = (),
+        internal: bool = False,
     ) -> Callable[[Handler[S]], Handler[S]]:
-        """Register a handler for the operation named after `action` (or `name`)."""
+        """Register a handler for the operation named after `action` (or `name`);
+        `internal` for one the service's API does not publish (see `internal_operations`)."""
         op_name = name or action.split(":", 1)[1]
         if readonly is None:
             readonly = op_name.startswith(("Describe", "List", "Get"))
 
         def register(handler: Handler[S]) -> Handler[S]:
-            if op_name in self.operations:
+            if op_name in self.operations or op_name in self.internal_operations:
                 raise ValueError(f"operation {op_name} registered twice")
-            self.operations[op_name] = OperationSpec(
+            table = self.internal_operations if internal else self.operations
+            table[op_name] = OperationSpec(
                 name=op_name,
                 action=action,
                 handler=handler,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -451,3 +454,28 @@ def test_a_shell_that_is_not_there_fails_the_phase(tmp_path: Path, src: Path) ->
     assert build.contexts[0].message == (
         "Error while executing command: make. Reason: bash is not on the build environment's PATH"
     )
+
+
+def test_build_processes_die_with_the_process_that_started_them(tmp_path: Path) -> None:
+    # A parent that starts a build process as the runner does, prints its pid and dies.
+    pid_file = tmp_path / "pid"
+    parent = (
+        "import sys\n"
+        "from airlock.codebuild.runner import _spawn\n"
+        "child = _spawn(['sleep', '60'], process_group=0)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+    )
+    subprocess.run([sys.executable, "-c", parent], check=True, timeout=60)
+    pid = int(pid_file.read_text())
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # A zombie of an exited parent is reaped by init; its state says it is dead.
+        with contextlib.suppress(OSError):
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] in ("Z", "X")
+        return True
+
+    wait_until(gone, timeout=10, what="the orphaned build process to be killed")
