@@ -52,7 +52,9 @@ class PipelineTarget:
         def start_execution(svc: CodePipelineService, params: dict[str, Any]) -> dict[str, Any]:
             pipeline = svc.require_pipeline(account, region, name)
             trigger = {"triggerType": "CloudWatchEvent", "triggerDetail": attempt.rule_arn}
-            return {"pipelineExecutionId": start(svc, pipeline, trigger, {}).execution_id}
+            revisions = pushed_revisions(pipeline.declaration, attempt.event)
+            options = {"sourceRevisions": revisions} if revisions else {}
+            return {"pipelineExecutionId": start(svc, pipeline, trigger, options).execution_id}
 
         try:
             call(
@@ -65,6 +67,30 @@ class PipelineTarget:
             )
         except ServiceError as error:
             raise DeliveryFailure(f"{error.code}: {error.message}", retryable=False) from error
+
+
+def pushed_revisions(declaration: dict[str, Any], event: dict[str, Any]) -> list[dict[str, str]]:
+    """For a CodeCommit push event: the pushed commit, for each source action of that
+    repository and branch, so the execution builds what was pushed (not a later head)."""
+    detail = event.get("detail") or {}
+    if event.get("source") != "aws.codecommit" or not detail.get("commitId"):
+        return []
+    revisions = []
+    for action in declaration["stages"][0]["actions"]:
+        config = action.get("configuration") or {}
+        if (
+            action["actionTypeId"].get("provider") == "CodeCommit"
+            and config.get("RepositoryName") == detail.get("repositoryName")
+            and config.get("BranchName") == detail.get("referenceName")
+        ):
+            revisions.append(
+                {
+                    "actionName": action["name"],
+                    "revisionType": "COMMIT_ID",
+                    "revisionValue": str(detail["commitId"]),
+                }
+            )
+    return revisions
 
 
 def register() -> None:

@@ -145,3 +145,72 @@ def test_a_failing_build_fails_the_stage(server: LiveServer) -> None:
     run = state["actionStates"][0]["latestExecution"]
     assert run["errorDetails"]["code"] == "JobFailed"
     assert run["externalExecutionId"].startswith("render:")
+
+
+def test_a_commit_starts_the_pipeline_through_its_rule(server: LiveServer) -> None:
+    from tests.codepipeline.test_trigger_api import _events_role
+
+    account = server.first_account_id()
+    role = make_role(server)
+    versioned_bucket(server, "artifacts")
+    cc = server.client("codecommit")
+    repo = cc.create_repository(repositoryName="app")["repositoryMetadata"]["Arn"]
+    first_commit = cc.create_commit(
+        repositoryName="app",
+        branchName="main",
+        putFiles=[{"filePath": "model.txt", "fileContent": b"v1"}],
+        commitMessage="v1",
+        authorName="Ada",
+        email="ada@example.com",
+    )["commitId"]
+    server.client("codebuild").create_project(
+        **project_args(
+            build_role(server),
+            name="render",
+            source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
+            artifacts={"type": "CODEPIPELINE"},
+        )
+    )
+    cp = server.client("codepipeline")
+    cp.create_pipeline(pipeline=_pipeline(role))
+    waiting_token(cp, "pipe", first_execution(cp, "pipe"))
+    events = server.client("events")
+    events.put_rule(
+        Name="push-to-main",
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.codecommit"],
+                "detail-type": ["CodeCommit Repository State Change"],
+                "resources": [repo],
+                "detail": {"referenceType": ["branch"], "referenceName": ["main"]},
+            }
+        ),
+    )
+    starter = _events_role(server, "starter", "codepipeline:StartPipelineExecution")
+    events.put_targets(
+        Rule="push-to-main",
+        Targets=[
+            {
+                "Id": "cd",
+                "Arn": f"arn:aws:codepipeline:us-east-1:{account}:pipe",
+                "RoleArn": starter,
+            }
+        ],
+    )
+    pushed = cc.put_file(
+        repositoryName="app",
+        branchName="main",
+        parentCommitId=first_commit,
+        fileContent=b"v2",
+        filePath="model.txt",
+    )["commitId"]
+
+    def started() -> dict[str, Any] | None:
+        summaries = cp.list_pipeline_executions(pipelineName="pipe")["pipelineExecutionSummaries"]
+        found = [s for s in summaries if s["trigger"]["triggerType"] == "CloudWatchEvent"]
+        return found[0] if found and found[0].get("sourceRevisions") else None
+
+    from tests.support import wait_for
+
+    execution = wait_for(started, timeout=30, what="the push to start the pipeline")
+    assert execution["sourceRevisions"][0]["revisionId"] == pushed

@@ -185,3 +185,22 @@ def test_artifact_key_layout() -> None:
     assert artifact == "SourceArti"
     assert len(suffix) == 7 and suffix.isalnum()
     assert artifact_key("p", "a") != artifact_key("p", "a")
+
+
+def test_pushed_revisions() -> None:
+    from airlock.codepipeline.target import pushed_revisions
+
+    source = {
+        "name": "Src",
+        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit"},
+        "configuration": {"RepositoryName": "app", "BranchName": "main"},
+    }
+    declaration = {"stages": [{"name": "Source", "actions": [source]}]}
+    detail = {"repositoryName": "app", "referenceName": "main", "commitId": "c" * 40}
+    event: dict[str, Any] = {"source": "aws.codecommit", "detail": detail}
+    assert pushed_revisions(declaration, event) == [
+        {"actionName": "Src", "revisionType": "COMMIT_ID", "revisionValue": "c" * 40}
+    ]
+    other = {**event, "detail": {**detail, "referenceName": "dev"}}
+    assert pushed_revisions(declaration, other) == []
+    assert pushed_revisions(declaration, {"source": "ml", "detail": {}}) == []
