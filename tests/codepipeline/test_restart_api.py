@@ -217,3 +217,113 @@ def test_kill_during_a_deploy(tmp_path: Path, database_url: str | None) -> None:
             if e["LogicalResourceId"] == "app" and e["ResourceStatus"] == "CREATE_IN_PROGRESS"
         ]
         assert len(began) == 1, "the stack was created once"
+
+
+def test_a_build_killed_with_the_server_fails_and_retry_resumes(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """The build dies with the server: its action fails after the restart (CodeBuild never
+    runs a build twice), and RetryStageExecution runs a new build and goes on."""
+    from tests.support import service_trust
+
+    state = tmp_path / "state"
+    gate = tmp_path / "go-on"  # until it exists, the build waits
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    everything = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+    )
+    buildspec = (
+        "version: 0.2\nphases:\n  build:\n    commands:\n"
+        f"      - while [ ! -f {gate} ]; do sleep 0.2; done\n"
+    )
+    with _running(state, port, database_url) as process:
+        iam = process_client(state, port, "iam")
+        for name, service in (("pipe", "codepipeline"), ("builder", "codebuild")):
+            iam.create_role(
+                RoleName=name, AssumeRolePolicyDocument=service_trust(f"{service}.amazonaws.com")
+            )
+            iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=everything)
+        account = iam.get_role(RoleName="pipe")["Role"]["Arn"].split(":")[4]
+        s3 = process_client(state, port, "s3")
+        for bucket in ("artifacts", "source"):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket="source", Key="app.zip", Body=zipped({"a": "1"}))
+        process_client(state, port, "codebuild").create_project(
+            name="wait",
+            source={"type": "CODEPIPELINE", "buildspec": buildspec},
+            artifacts={"type": "CODEPIPELINE"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/standard:7.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole=f"arn:aws:iam::{account}:role/builder",
+        )
+        build = {
+            "name": "Build",
+            "actionTypeId": {
+                "category": "Build",
+                "owner": "AWS",
+                "provider": "CodeBuild",
+                "version": "1",
+            },
+            "configuration": {"ProjectName": "wait"},
+            "inputArtifacts": [{"name": "SourceArtifact"}],
+        }
+        cp = process_client(state, port, "codepipeline")
+        cp.create_pipeline(
+            pipeline=declaration(
+                f"arn:aws:iam::{account}:role/pipe",
+                [
+                    {"name": "Source", "actions": [s3_source()]},
+                    {"name": "Build", "actions": [build]},
+                ],
+            )
+        )
+
+        def building() -> bool:
+            details = cp.list_action_executions(pipelineName="pipe")["actionExecutionDetails"]
+            return any(
+                d["actionName"] == "Build"
+                and d["output"]["executionResult"].get("externalExecutionId")
+                for d in details
+            )
+
+        wait_for(building, timeout=60, what="the build to start")
+        _kill(process)
+    with _running(state, port, database_url):
+        cp = process_client(state, port, "codepipeline")
+        (summary,) = cp.list_pipeline_executions(pipelineName="pipe")["pipelineExecutionSummaries"]
+        execution_id = summary["pipelineExecutionId"]
+
+        def ended() -> dict[str, Any] | None:
+            got = cp.get_pipeline_execution(pipelineName="pipe", pipelineExecutionId=execution_id)
+            status = got["pipelineExecution"]
+            return status if status["status"] != "InProgress" else None
+
+        failed = wait_for(ended, timeout=60, what="the build action to fail")
+        assert failed["status"] == "Failed"
+        assert failed["statusSummary"].startswith("Action Build of stage Build failed: ")
+        gate.write_text("go")
+        cp.retry_stage_execution(
+            pipelineName="pipe",
+            stageName="Build",
+            pipelineExecutionId=execution_id,
+            retryMode="FAILED_ACTIONS",
+        )
+        done = wait_for(ended, timeout=60, what="the retried build")
+        assert done["status"] == "Succeeded"
+        builds = [
+            d
+            for d in cp.list_action_executions(pipelineName="pipe")["actionExecutionDetails"]
+            if d["actionName"] == "Build"
+        ]
+        assert [d["status"] for d in builds] == ["Succeeded", "Failed"]
+        ids = {d["output"]["executionResult"]["externalExecutionId"] for d in builds}
+        assert len(ids) == 2, "the retry ran a new build"
