@@ -5,6 +5,7 @@ from airlock.cloudformation import models as cloudformation_models
 from airlock.cloudformation.stack_sets import models as stack_set_models
 from airlock.codebuild import models as codebuild_models
 from airlock.codecommit import models as codecommit_models
+from airlock.codepipeline import models as codepipeline_models
 from airlock.events import models as events_models
 from airlock.iam import models as iam_models
 from airlock.identity import models as identity_models
@@ -27,6 +28,7 @@ __all__ = [
     "cloudformation_models",
     "codebuild_models",
     "codecommit_models",
+    "codepipeline_models",
     "events_models",
     "hosting_models",
     "iam_models",

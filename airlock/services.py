@@ -8,6 +8,7 @@ from airlock.audit import api as cloudtrail_api
 from airlock.cloudformation import api as cloudformation_api
 from airlock.codebuild.operations import api as codebuild_api
 from airlock.codecommit import api as codecommit_api
+from airlock.codepipeline import api as codepipeline_api
 from airlock.core.api import ServiceApi
 from airlock.events import api as events_api
 from airlock.iam import api as iam_api
@@ -33,6 +34,7 @@ SERVICES: list[ServiceApi[Any]] = [
     cloudformation_api,
     codebuild_api,
     servicecatalog_api,
+    codepipeline_api,
 ]
 
 __all__ = ["SERVICES"]

@@ -130,6 +130,21 @@ class ActionProvider(Protocol):
         ...
 
 
+class PollingSource(Protocol):
+    """A source action type that can say what its newest revision is (optional).
+
+    With `PollForSourceChanges` true (the default), the engine asks it now and then, as the
+    action's role, and starts an execution with trigger PollForSourceChanges when the
+    answer changes. A provider without `latest_revision` is never polled.
+    """
+
+    def latest_revision(
+        self, platform: Any, ctx: RequestContext, configuration: Mapping[str, str]
+    ) -> str | None:
+        """The revision an execution started now would take, or None if there is none."""
+        ...
+
+
 def action_key(category: str, owner: str, provider: str) -> str:
     """The key an action type is registered under: `Build/AWS/CodeBuild`."""
     return f"{category}/{owner}/{provider}"

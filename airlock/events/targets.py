@@ -127,6 +127,11 @@ def _context(platform: Any, attempt: Attempt) -> RequestContext:
     )
 
 
+def delivery_context(platform: Any, attempt: Attempt) -> RequestContext:
+    """The context a kind of another service delivers in (see `_context`)."""
+    return _context(platform, attempt)
+
+
 _BUS = re.compile(r"^arn:aws:events:([^:]+):(\d{12}):event-bus/([^/]+)$")
 
 

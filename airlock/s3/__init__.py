@@ -1,6 +1,13 @@
 """S3: buckets in one namespace across accounts, shared only by bucket policy; objects."""
 
-from . import bucket_settings, list_operations, multipart, object_operations, resources
+from . import (
+    bucket_settings,
+    list_operations,
+    multipart,
+    object_operations,
+    pipeline_action,
+    resources,
+)
 from .operations import api
 from .service import S3Service, bucket_arn
 
@@ -12,5 +19,6 @@ __all__ = [
     "list_operations",
     "multipart",
     "object_operations",
+    "pipeline_action",
     "resources",
 ]

@@ -13,7 +13,7 @@ from alembic import op
 import airlock.platform.db
 
 revision = "0033"
-down_revision = "0029"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
