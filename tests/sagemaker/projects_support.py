@@ -77,9 +77,7 @@ def project_catalog(
     sc = server.client("servicecatalog")
     role = make_role(server, f"launch-{uuid.uuid4().hex[:6]}")
     portfolio = create_portfolio(sc)
-    product = create_product(
-        sc, put_template(server, body), Tags=VISIBLE if tags is None else tags
-    )
+    product = create_product(sc, put_template(server, body), Tags=VISIBLE if tags is None else tags)
     product_id = product["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
     sc.associate_product_with_portfolio(ProductId=product_id, PortfolioId=portfolio)
     sc.create_constraint(
