@@ -199,6 +199,31 @@ def test_update_and_delete(server: LiveServer) -> None:
     assert [g["retentionInDays"] for g in groups["logGroups"]] == [1]
     updates = trail(server, "UpdateProvisionedProduct")
     assert [e["userIdentity"]["invokedBy"] for e in updates] == ["sagemaker.amazonaws.com"]
+    # New tags reach the project and, through the stack, its resources.
+    assert sm.list_tags(ResourceArn=created["ProjectArn"])["Tags"] == [
+        {"Key": "team", "Value": "ml"}
+    ]
+    sm.update_project(ProjectName="iris", Tags=[{"Key": "team", "Value": "research"}])
+    project_status(sm, "iris", ("UpdateCompleted",))
+    wait_for(
+        lambda: (
+            sm.describe_project(ProjectName="iris")["ProjectStatus"] == "UpdateCompleted"
+            and sm.list_tags(ResourceArn=created["ProjectArn"])["Tags"]
+            == [{"Key": "team", "Value": "research"}]
+        ),
+        what="the new tags",
+    )
+    pp_id = done["ServiceCatalogProvisionedProductDetails"]["ProvisionedProductId"]
+    stack_id = server.client("servicecatalog").describe_provisioned_product(Id=pp_id)[
+        "ProvisionedProductDetail"
+    ]
+    stacks = server.client("cloudformation").describe_stacks()["Stacks"]
+    stack = next(x for x in stacks if x["StackName"].endswith(stack_id["Id"]))
+    assert {t["Key"]: t["Value"] for t in stack["Tags"]} == {
+        "team": "research",
+        "sagemaker:project-name": "iris",
+        "sagemaker:project-id": created["ProjectId"],
+    }
 
     sm.delete_project(ProjectName="iris")
     status = sm.describe_project(ProjectName="iris")["ProjectStatus"]
@@ -236,3 +261,45 @@ def test_delete_fails_with_the_reason(server: LiveServer) -> None:
     server.client("s3").delete_object(Bucket=bucket, Key="model.tar.gz")
     sm.delete_project(ProjectName="keeps")
     wait_for(lambda: sm.list_projects()["ProjectSummaryList"] == [], what="the project to go")
+
+
+def test_projects_are_the_accounts_own(server: LiveServer) -> None:
+    sm, user_arn = scientist(server)
+    ids = project_catalog(server, principal=user_arn)
+    sm.create_project(
+        ProjectName="mine", ServiceCatalogProvisioningDetails={"ProductId": ids["product"]}
+    )
+    other = server.client("sagemaker", server.create_account("other"))
+    assert other.list_projects()["ProjectSummaryList"] == []
+    with pytest.raises(ClientError) as excinfo:
+        other.describe_project(ProjectName="mine")
+    assert error_of(excinfo) == ("ValidationException", "Project mine does not exist.")
+    # Nor can another account launch the product: it is not shared with it.
+    with pytest.raises(ClientError) as excinfo:
+        other.create_project(
+            ProjectName="theirs", ServiceCatalogProvisioningDetails={"ProductId": ids["product"]}
+        )
+    assert error_of(excinfo) == (
+        "ValidationException",
+        f"Product {ids['product']} does not exist or access was denied.",
+    )
+    project_status(sm, "mine", ("CreateCompleted",))
+
+
+def test_create_project_needs_the_iam_action(server: LiveServer) -> None:
+    iam = server.client("iam")
+    arn = iam.create_user(UserName="reader")["User"]["Arn"]
+    iam.attach_user_policy(
+        UserName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonSageMakerReadOnly"
+    )
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    sm = server.client("sagemaker", keys=(key["AccessKeyId"], key["SecretAccessKey"]))
+    ids = project_catalog(server, principal=arn)
+    with pytest.raises(ClientError) as excinfo:
+        sm.create_project(
+            ProjectName="nope", ServiceCatalogProvisioningDetails={"ProductId": ids["product"]}
+        )
+    code, message = error_of(excinfo)
+    assert code == "AccessDeniedException"
+    assert f"User: {arn} is not authorized to perform: sagemaker:CreateProject" in message
+    assert sm.list_projects()["ProjectSummaryList"] == []

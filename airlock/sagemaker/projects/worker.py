@@ -14,14 +14,16 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from airlock.core.calls import acting_context, call
 from airlock.core.errors import ServiceError
+from airlock.core.tags import upsert_tags
 from airlock.platform.loop import BackgroundLoop
 
 from ..jobs import SAGEMAKER
+from ..models import SageMakerTag
 from .models import Project
 from .operations import forget
 from .principals import principal_of
@@ -200,6 +202,9 @@ def _end(platform: Any, pk: int, *, failed: str | None) -> None:
         if kind == "update" and row.pending_update is not None:
             row.provisioning = row.pending_update["provisioning"]
             row.tags = row.pending_update["tags"]
+            # The project's own tags are the ones its launch now carries.
+            session.execute(delete(SageMakerTag).where(SageMakerTag.resource_arn == row.arn))
+            upsert_tags(session, SageMakerTag, row.arn, row.tags)
         row.pending_update = None
         if kind == "delete":
             forget(session, row)
