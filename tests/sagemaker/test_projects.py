@@ -303,3 +303,26 @@ def test_create_project_needs_the_iam_action(server: LiveServer) -> None:
     assert code == "AccessDeniedException"
     assert f"User: {arn} is not authorized to perform: sagemaker:CreateProject" in message
     assert sm.list_projects()["ProjectSummaryList"] == []
+
+
+def test_a_template_without_the_project_parameters_fails_the_project(
+    server: LiveServer,
+) -> None:
+    sm, user_arn = scientist(server)
+    body = """\
+Resources:
+  Logs:
+    Type: AWS::Logs::LogGroup
+"""
+    ids = project_catalog(server, body=body, principal=user_arn)
+    sm.create_project(
+        ProjectName="bare", ServiceCatalogProvisioningDetails={"ProductId": ids["product"]}
+    )
+    done = project_status(sm, "bare", ("CreateCompleted", "CreateFailed"))
+    assert done["ProjectStatus"] == "CreateFailed"
+    message = done["ServiceCatalogProvisionedProductDetails"]["ProvisionedProductStatusMessage"]
+    assert "SageMakerProjectName" in message
+    # The launch was refused before it was recorded: no provisioned product to delete.
+    assert "ProvisionedProductId" not in done["ServiceCatalogProvisionedProductDetails"]
+    sm.delete_project(ProjectName="bare")
+    assert sm.list_projects()["ProjectSummaryList"] == []
