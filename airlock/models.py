@@ -18,6 +18,7 @@ from airlock.sagemaker import models as sagemaker_models
 from airlock.sagemaker.hosting import models as hosting_models
 from airlock.sagemaker.pipelines import models as pipeline_models
 from airlock.sagemaker.processing import models as processing_models
+from airlock.sagemaker.projects import models as project_models
 from airlock.sagemaker.training import models as training_models
 from airlock.servicecatalog import models as servicecatalog_models
 
@@ -38,6 +39,7 @@ __all__ = [
     "organizations_models",
     "pipeline_models",
     "processing_models",
+    "project_models",
     "s3_models",
     "sagemaker_models",
     "servicecatalog_models",

@@ -27,6 +27,105 @@ def _pass_role_to(service: str) -> dict[str, Any]:
     )
 
 
+_PROJECT_ROLE = "/service-role/"
+# The policies of the service roles SageMaker projects run as (the launch role Service
+# Catalog assumes, the use role of the project's pipeline services), as broad as AWS's.
+_SAGEMAKER_PROJECT_ROLES: dict[str, tuple[str, str, str]] = {
+    "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy": (
+        _PROJECT_ROLE,
+        "Service role policy used by the AWS Service Catalog service to provision products "
+        "from the Amazon SageMaker portfolio of products.",
+        _doc(
+            _allow(
+                [
+                    "apigateway:*",
+                    "cloudformation:*",
+                    "codebuild:*",
+                    "codecommit:*",
+                    "codepipeline:*",
+                    "events:*",
+                    "firehose:*",
+                    "glue:*",
+                    "lambda:*",
+                    "logs:*",
+                    "s3:*",
+                    "sagemaker:*",
+                    "servicecatalog:*",
+                    "ssm:*",
+                    "states:*",
+                    "iam:GetRole",
+                    "iam:ListRoles",
+                ]
+            ),
+            _allow(
+                ["iam:PassRole"],
+                "arn:aws:iam::*:role/service-role/AmazonSageMakerServiceCatalogProducts*",
+            ),
+        ),
+    ),
+    "AmazonSageMakerServiceCatalogProductsCloudformationServiceRolePolicy": (
+        _PROJECT_ROLE,
+        "Service role policy used by AWS CloudFormation within the AWS Service Catalog "
+        "provisioned products from the Amazon SageMaker portfolio of products.",
+        _doc(
+            _allow(["cloudformation:*", "sagemaker:*", "s3:*", "logs:*", "lambda:*"]),
+            _allow(["iam:PassRole"], "arn:aws:iam::*:role/service-role/AmazonSageMaker*"),
+        ),
+    ),
+    "AmazonSageMakerServiceCatalogProductsCodeBuildServiceRolePolicy": (
+        _PROJECT_ROLE,
+        "Service role policy used by AWS CodeBuild within the AWS Service Catalog provisioned "
+        "products from the Amazon SageMaker portfolio of products.",
+        _doc(
+            _allow(
+                [
+                    "cloudformation:*",
+                    "codebuild:*",
+                    "codecommit:*",
+                    "ecr:*",
+                    "logs:*",
+                    "s3:*",
+                    "sagemaker:*",
+                    "ssm:GetParameter*",
+                    "events:*",
+                ]
+            ),
+            _allow(["iam:PassRole"], "arn:aws:iam::*:role/service-role/AmazonSageMaker*"),
+        ),
+    ),
+    "AmazonSageMakerServiceCatalogProductsCodePipelineServiceRolePolicy": (
+        _PROJECT_ROLE,
+        "Service role policy used by AWS CodePipeline within the AWS Service Catalog "
+        "provisioned products from the Amazon SageMaker portfolio of products.",
+        _doc(
+            _allow(
+                [
+                    "cloudformation:*",
+                    "codebuild:BatchGetBuilds",
+                    "codebuild:StartBuild",
+                    "codecommit:*",
+                    "codepipeline:*",
+                    "s3:*",
+                    "sagemaker:*",
+                ]
+            ),
+            _allow(["iam:PassRole"], "arn:aws:iam::*:role/service-role/AmazonSageMaker*"),
+        ),
+    ),
+    "AmazonSageMakerServiceCatalogProductsEventsServiceRolePolicy": (
+        _PROJECT_ROLE,
+        "Service role policy used by Amazon EventBridge within the AWS Service Catalog "
+        "provisioned products from the Amazon SageMaker portfolio of products.",
+        _doc(_allow(["codepipeline:StartPipelineExecution", "sagemaker:StartPipelineExecution"])),
+    ),
+    "AmazonSageMakerServiceCatalogProductsLambdaServiceRolePolicy": (
+        _PROJECT_ROLE,
+        "Service role policy used by AWS Lambda within the AWS Service Catalog provisioned "
+        "products from the Amazon SageMaker portfolio of products.",
+        _doc(_allow(["logs:*", "s3:*", "sagemaker:*", "events:*", "codepipeline:*"])),
+    ),
+}
+
 # name -> (path, description, document)
 AWS_MANAGED: dict[str, tuple[str, str, str]] = {
     "AdministratorAccess": (
@@ -67,6 +166,24 @@ AWS_MANAGED: dict[str, tuple[str, str, str]] = {
             ),
             _allow(["logs:*", "events:*", "cloudwatch:*"]),
             _allow(["iam:GetRole", "iam:ListRoles"]),
+            # SageMaker projects: the caller's own Service Catalog launches.
+            _allow(
+                [
+                    "servicecatalog:Describe*",
+                    "servicecatalog:List*",
+                    "servicecatalog:ScanProvisionedProducts",
+                    "servicecatalog:SearchProducts",
+                    "servicecatalog:SearchProvisionedProducts",
+                    "servicecatalog:ProvisionProduct",
+                    "servicecatalog:TerminateProvisionedProduct",
+                    "servicecatalog:UpdateProvisionedProduct",
+                    "cloudformation:GetTemplateSummary",
+                ]
+            ),
+            _allow(
+                ["iam:CreateRole", "iam:AttachRolePolicy"],
+                "arn:aws:iam::*:role/service-role/AmazonSageMakerServiceCatalogProducts*",
+            ),
             _pass_role_to("sagemaker.amazonaws.com"),
         ),
     ),
@@ -207,6 +324,7 @@ AWS_MANAGED: dict[str, tuple[str, str, str]] = {
             )
         ),
     ),
+    **_SAGEMAKER_PROJECT_ROLES,
 }
 
 

@@ -1,4 +1,5 @@
-"""SageMaker: the model registry, training and processing jobs, pipelines and models."""
+"""SageMaker: the model registry, training and processing jobs, pipelines, models and
+projects."""
 
 from typing import Any
 
@@ -14,6 +15,9 @@ from .pipelines import operations as pipeline_operations
 from .pipelines.engine import PipelineEngine
 from .processing import operations as processing_operations
 from .processing.runner import processing_runner
+from .projects import operations as project_operations
+from .projects import portfolio as project_portfolio
+from .projects.worker import ProjectWorker
 from .registry import Registry
 from .training import operations as training_operations
 from .training.runner import training_runner
@@ -27,6 +31,7 @@ def _workers(platform: Any) -> WorkerGroup:
             processing_runner(platform),
             PipelineEngine(platform),
             HostingController(platform, fleets),
+            ProjectWorker(platform),
         ]
     )
 
@@ -42,6 +47,8 @@ __all__ = [
     "pipeline_executions",
     "pipeline_operations",
     "processing_operations",
+    "project_operations",
+    "project_portfolio",
     "resources",
     "training_operations",
 ]

@@ -454,6 +454,7 @@ def _known(svc: Registry, arn: str) -> None:
     from .hosting.models import Endpoint, EndpointConfig, HostedModel
     from .pipelines.models import Pipeline, PipelineExecution
     from .processing.models import ProcessingJob
+    from .projects.models import Project
     from .training.models import TrainingJob
 
     tagged = (
@@ -466,6 +467,7 @@ def _known(svc: Registry, arn: str) -> None:
         PipelineExecution,
         TrainingJob,
         ProcessingJob,
+        Project,
     )
     if not arn_exists(svc.session, tagged, arn.lower()):
         raise errors.ResourceNotFound(f"Resource {arn} does not exist.")
