@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from .locks import Position, decide
 from .models import ActionExecution, Pipeline, PipelineExecution, StageExecution
 from .operations import PRINCIPAL, known_types
 from .polling import poll
+from .roles import action_context
 from .service import ACTIVE, CodePipelineService
 from .structure import artifact_bucket
 from .variables import UnresolvedVariable, resolve_configuration, scopes_of
@@ -281,13 +283,11 @@ class ActionStep:
             if provider is None:
                 return f"The action type {type_id} is no longer available"
             name = f"codepipeline-{row.action_execution_id}"
+            pipeline_role, action_role = ex.declaration["roleArn"], row.input["roleArn"]
             try:
-                pipeline_ctx = _principal_ctx(
-                    self.platform, session, ex.declaration["roleArn"], ex, name
-                )
-                ctx = _principal_ctx(self.platform, session, row.input["roleArn"], ex, name)
+                pipeline_ctx = _principal_ctx(self.platform, session, pipeline_role, ex, name)
             except ServiceAccessDenied as error:
-                return f"CodePipeline could not assume the action's role: {error.message}"
+                return f"CodePipeline could not assume the pipeline's role: {error.message}"
             inputs = tuple(
                 ArtifactLocation(a["name"], a["s3location"]["bucket"], a["s3location"]["key"])
                 for a in row.input["inputArtifacts"]
@@ -315,13 +315,21 @@ class ActionStep:
                 configuration=dict(row.input["resolvedConfiguration"]),
                 inputs=inputs,
                 outputs=outputs,
-                ctx=ctx,
+                ctx=pipeline_ctx,
                 state=dict(row.state),
                 source_revision=revision,
                 read_artifact=reader(self.platform, pipeline_ctx, inputs),
                 write_artifact=writer(self.platform, pipeline_ctx, outputs),
             )
-            return provider, job
+        # Outside the read: assuming the action's role is a call of its own.
+        try:
+            ctx = action_context(self.platform, pipeline_ctx, pipeline_role, action_role, name)
+        except ServiceError as error:
+            return (
+                f"The pipeline's role could not assume the action's role {action_role}: "
+                f"{error.code}: {error.message}"
+            )
+        return provider, replace(job, ctx=ctx)
 
     def step(self) -> bool:
         """Step the action; whether its status or state changed."""

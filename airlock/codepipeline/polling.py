@@ -22,6 +22,7 @@ from airlock.sts import ServiceAccessDenied, assume_role_for_service
 from .events import pipeline_arn
 from .models import Pipeline
 from .operations import PRINCIPAL, known_types, pipeline_variables
+from .roles import action_context
 from .service import CodePipelineService
 
 log = logging.getLogger("airlock.codepipeline")
@@ -57,13 +58,13 @@ def poll(platform: Any) -> bool:
                 seen = pipeline.polled.get(action["name"]) or {}
                 if seen and now - datetime.fromisoformat(seen["at"]) < POLL_INTERVAL:
                     continue
-                role = action.get("roleArn") or pipeline.declaration["roleArn"]
+                pipeline_role = pipeline.declaration["roleArn"]
                 try:
                     principal = assume_role_for_service(
                         session,
                         platform.clock,
                         service_principal=PRINCIPAL,
-                        role_arn=role,
+                        role_arn=pipeline_role,
                         session_name="codepipeline-poll",
                         source_account=pipeline.account_id,
                         source_arn=pipeline.arn,
@@ -77,10 +78,13 @@ def poll(platform: Any) -> bool:
                     service="codepipeline",
                     region=pipeline.region,
                 )
-                due.append((pipeline.id, action, provider, ctx))
+                role = action.get("roleArn") or pipeline_role
+                due.append((pipeline.id, action, provider, ctx, pipeline_role, role))
     started = False
-    for pipeline_pk, action, provider, ctx in due:
+    for pipeline_pk, action, provider, pipeline_ctx, pipeline_role, role in due:
         try:
+            # An action's own role is assumed by the pipeline's, outside the read above.
+            ctx = action_context(platform, pipeline_ctx, pipeline_role, role, "codepipeline-poll")
             revision = provider.latest_revision(
                 platform, ctx, dict(action.get("configuration") or {})
             )

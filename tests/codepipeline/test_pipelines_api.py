@@ -385,7 +385,21 @@ def test_cross_account_source_role(server: LiveServer) -> None:
     cp, role = setup(server)
     home = server.first_account_id()
     other = server.create_account("sources")
+    # A role of CodePipeline's alone is not enough: the pipeline's role assumes it.
+    untrusted = make_role(server, "service-only", account=other)
+    # As on AWS, the action's role trusts the pipeline's role, which assumes it.
     source_role = make_role(server, "source-reader", account=other)
+    server.client("iam", other).update_assume_role_policy(
+        RoleName="source-reader",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
     s3_other = server.client("s3", other)
     s3_other.create_bucket(Bucket="other-source")
     s3_other.put_bucket_versioning(
@@ -417,6 +431,28 @@ def test_cross_account_source_role(server: LiveServer) -> None:
         for e in trail
     )
     assert home != other
+    # The pipeline's role assumed it, with CodePipeline as invokedBy, in the trail.
+    assumed = [
+        json.loads(e["CloudTrailEvent"])
+        for e in server.client("cloudtrail").lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}]
+        )["Events"]
+    ]
+    assert any(
+        r["userIdentity"]["arn"].startswith(f"arn:aws:sts::{home}:assumed-role/pipeline-role/")
+        and r["userIdentity"].get("invokedBy") == "codepipeline.amazonaws.com"
+        and r["requestParameters"]["roleArn"] == source_role
+        for r in assumed
+    )
+    # A role that trusts CodePipeline but not the pipeline's role cannot be the action's.
+    third = source_and_approval(role, name="pipe3")
+    third["stages"][0]["actions"][0] = s3_source("other-source", roleArn=untrusted)
+    cp.create_pipeline(pipeline=third)
+    refused = wait_status(cp, "pipe3", first_execution(cp, "pipe3"), "Failed")
+    assert (
+        f"The pipeline's role could not assume the action's role {untrusted}: AccessDenied"
+        in refused["statusSummary"]
+    ), refused
     # Without the role the pipeline's own role cannot read the other account's bucket.
     second = source_and_approval(role, name="pipe2")
     second["stages"][0]["actions"][0] = s3_source("other-source")
