@@ -89,6 +89,20 @@ def test_create_run_approve(server_on_each_database: LiveServer) -> None:
     assert action["lastUpdatedBy"] == f"arn:aws:iam::{account}:root"
     assert action["summary"] == "Approved by the test"
     assert "token" not in action
+    # When: the time of the result, in both answers; and the trail has who and why.
+    assert action["lastStatusChange"] == gate["lastUpdateTime"]
+    assert gate["startTime"] <= gate["lastUpdateTime"]
+    (decided,) = [
+        json.loads(e["CloudTrailEvent"])
+        for e in server.client("cloudtrail").lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutApprovalResult"}]
+        )["Events"]
+    ]
+    assert decided["userIdentity"]["arn"] == f"arn:aws:iam::{account}:root"
+    assert decided["requestParameters"]["result"] == {
+        "summary": "Approved by the test",
+        "status": "Approved",
+    }
     with pytest.raises(ClientError) as caught:
         approve(cp, "pipe", token)
     assert caught.value.response["Error"]["Code"] == "ApprovalAlreadyCompletedException"
