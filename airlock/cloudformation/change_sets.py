@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from airlock.core.api import Output, Params
 from airlock.core.calls import resource_types
-from airlock.core.context import RequestContext
+from airlock.core.context import RequestContext, principal_record
 from airlock.core.paging import paginate
 
 from . import errors
@@ -38,7 +38,7 @@ from .service import (
     tags_of,
     template_body,
 )
-from .stacks import live_stack, principal_record, resources_of, set_stack_status
+from .stacks import live_stack, resources_of, set_stack_status
 from .template import TemplateError
 
 NO_CHANGES = (

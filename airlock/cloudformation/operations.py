@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from airlock.core.api import WAKE_WORKERS, Output, Params, ServiceApi, role_members
-from airlock.core.context import RequestContext
+from airlock.core.context import RequestContext, principal_record
 from airlock.core.paging import paginate
 
 from . import errors
@@ -27,7 +27,7 @@ from .service import (
     tags_of,
     template_body,
 )
-from .stacks import CLOUDFORMATION, live_stack, principal_record, resources_of, set_stack_status
+from .stacks import CLOUDFORMATION, live_stack, resources_of, set_stack_status
 from .template import TemplateError, masked, template_summary
 
 api: ServiceApi[CloudFormation] = ServiceApi(

@@ -7,7 +7,6 @@ the transaction that makes the change.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from typing import Any
 
@@ -15,7 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airlock.core.calls import acting_context
-from airlock.core.context import Principal, PrincipalType, RequestContext
+from airlock.core.context import (
+    RequestContext,
+    principal_of,
+)
 from airlock.events import EventsService
 from airlock.platform.clock import Clock
 from airlock.sts import assume_role_for_service
@@ -37,23 +39,6 @@ TERMINAL = {
     "UPDATE_ROLLBACK_FAILED",
     "REVIEW_IN_PROGRESS",
 }
-
-
-def principal_record(principal: Principal) -> dict[str, Any]:
-    """A principal as a JSON row (who a stack without a role acts as)."""
-    record = dataclasses.asdict(principal)
-    record["type"] = principal.type.value
-    return record
-
-
-def principal_of(record: dict[str, Any]) -> Principal:
-    """The principal a row holds."""
-    values = dict(record)
-    values["type"] = PrincipalType(values["type"])
-    for name in ("session_policies", "transitive_tag_keys"):
-        values[name] = tuple(values.get(name) or ())
-    values["session_tags"] = tuple(tuple(pair) for pair in values.get("session_tags") or ())
-    return Principal(**values)
 
 
 def actor(session: Session, clock: Clock, platform: Any, stack: Stack) -> RequestContext:

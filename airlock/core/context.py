@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class PrincipalType(StrEnum):
@@ -50,6 +52,23 @@ def root_principal(account_id: str, access_key_id: str | None = None) -> Princip
         user_id=account_id,
         access_key_id=access_key_id,
     )
+
+
+def principal_record(principal: Principal) -> dict[str, Any]:
+    """A principal as a JSON column keeps it (who a stack, record or project acts as)."""
+    record = dataclasses.asdict(principal)
+    record["type"] = principal.type.value
+    return record
+
+
+def principal_of(record: dict[str, Any]) -> Principal:
+    """The principal a JSON column holds (the inverse of `principal_record`)."""
+    values = dict(record)
+    values["type"] = PrincipalType(values["type"])
+    for name in ("session_policies", "transitive_tag_keys"):
+        values[name] = tuple(values.get(name) or ())
+    values["session_tags"] = tuple(tuple(pair) for pair in values.get("session_tags") or ())
+    return Principal(**values)
 
 
 @dataclass(frozen=True)

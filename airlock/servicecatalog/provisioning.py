@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from airlock.core.api import WAKE_WORKERS, Output, Params
-from airlock.core.context import RequestContext
+from airlock.core.context import RequestContext, principal_record
 
 from .api import api, page, product_resource
 from .constraints import launch_role_arn
@@ -31,7 +31,6 @@ from .service import (
     CatalogService,
     new_id,
     path_id,
-    principal_record,
     provisioned_product_arn,
 )
 from .templates import check_parameters, outputs_out, parameters_out

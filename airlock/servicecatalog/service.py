@@ -8,7 +8,6 @@ ARN pattern matching it) with the portfolio.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import secrets
 from collections.abc import Sequence
@@ -17,7 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from airlock.core.context import Principal, PrincipalType, RequestContext
+from airlock.core.context import (
+    Principal,
+    PrincipalType,
+    RequestContext,
+)
 from airlock.iam.membership import group_arns_of_user
 from airlock.platform.clock import Clock
 
@@ -67,23 +70,6 @@ def path_id(portfolio_id: str) -> str:
 def stack_name(account: str, pp_id: str) -> str:
     """The stack a provisioned product becomes: `SC-<account>-<pp id>`."""
     return f"SC-{account}-{pp_id}"
-
-
-def principal_record(principal: Principal) -> dict[str, Any]:
-    """A principal as a JSON column keeps it."""
-    record = dataclasses.asdict(principal)
-    record["type"] = principal.type.value
-    return record
-
-
-def principal_of(record: dict[str, Any]) -> Principal:
-    """The principal a JSON column holds."""
-    values = dict(record)
-    values["type"] = PrincipalType(values["type"])
-    for name in ("session_policies", "transitive_tag_keys"):
-        values[name] = tuple(values.get(name) or ())
-    values["session_tags"] = tuple(tuple(pair) for pair in values.get("session_tags") or ())
-    return Principal(**values)
 
 
 def ref(value: str) -> str:

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airlock.core.calls import acting_context, call
-from airlock.core.context import RequestContext
+from airlock.core.context import RequestContext, principal_of
 from airlock.core.errors import ServiceError
 from airlock.platform.loop import BackgroundLoop
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
 from .models import ProvisionedProduct, ProvisioningArtifact, Record
 from .records import DONE, FOLLOW, LAUNCH, PROVISION, TERMINATE, UPDATE, finish, stack_outputs
-from .service import SERVICECATALOG, principal_of, stack_name
+from .service import SERVICECATALOG, stack_name
 from .templates import MAX_BODY
 
 log = logging.getLogger("airlock.servicecatalog")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
+from tests.pipeline_actions import zipped as zipped
 from tests.support import LiveServer, service_trust, wait_for
 
 PIPELINE_TRUST = service_trust("codepipeline.amazonaws.com")
@@ -24,15 +23,6 @@ def make_role(
     }
     iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
     return str(arn)
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    """A zip of name -> text."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def versioned_bucket(server: LiveServer, name: str, account: str | None = None) -> Any:

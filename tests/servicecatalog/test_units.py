@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from airlock.core.context import Principal, PrincipalType
+from airlock.core.context import Principal, PrincipalType, principal_of, principal_record
 from airlock.servicecatalog.constraints import launch_role_parameters
 from airlock.servicecatalog.errors import InvalidParameters
-from airlock.servicecatalog.service import _pattern, principal_of, principal_record
+from airlock.servicecatalog.service import _pattern
 from airlock.servicecatalog.templates import check_parameters, s3_address
 from tests.servicecatalog.support import TEMPLATE
 

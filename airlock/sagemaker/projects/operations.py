@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from airlock.core.api import WAKE_WORKERS, Output, Params, Resource
 from airlock.core.calls import acting_context, call
-from airlock.core.context import RequestContext
+from airlock.core.context import RequestContext, principal_record
 from airlock.core.errors import ServiceError
 from airlock.core.paging import paginate
 from airlock.platform import ids
@@ -27,7 +27,7 @@ from ..models import SageMakerTag
 from ..operations import _bad_token, _tag, api
 from ..registry import Registry
 from .models import Project
-from .principals import principal_record, user_context
+from .principals import user_context
 
 KIND = "project"
 VISIBILITY_TAG = "sagemaker:studio-visibility"

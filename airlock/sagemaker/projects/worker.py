@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from airlock.core.calls import acting_context, call
+from airlock.core.context import principal_of
 from airlock.core.errors import ServiceError
 from airlock.core.tags import upsert_tags
 from airlock.platform.loop import BackgroundLoop
@@ -26,7 +27,6 @@ from ..jobs import SAGEMAKER
 from ..models import SageMakerTag
 from .models import Project
 from .operations import forget
-from .principals import principal_of
 
 log = logging.getLogger("airlock.sagemaker.projects")
 _MAX_INTERVAL = 2.0
