@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from tests.cloudformation.sets import ADMIN_ROLE
 from tests.pipeline_actions import ActionRun, zipped
 from tests.support import LiveServer, policy_document, service_trust
 
@@ -111,6 +112,11 @@ def setup(server: LiveServer, account_id: str) -> Setup:
         "codepipeline.amazonaws.com",
         {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"},
-        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": stack_role},
+        # The stacks' role, and a self-managed stack set's administration role.
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": [stack_role, f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}"],
+        },
     )
     return Setup(server, account_id, bucket, action_role, stack_role)

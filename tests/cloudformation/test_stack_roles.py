@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.cloudformation.sets import admin_role
 from tests.cloudformation.test_stacks import group, settled, template
 from tests.support import LiveServer, policy_document, policy_user, service_trust
 
@@ -83,3 +84,26 @@ def test_without_a_role_a_stack_acts_as_its_caller(server: LiveServer) -> None:
         f"User: {user_arn} is not authorized to perform: logs:CreateLogGroup"
         in (failed["ResourceStatusReason"])
     )
+
+
+def test_a_stack_set_administration_role_needs_pass_role(
+    server: LiveServer, account_id: str
+) -> None:
+    role_arn = admin_role(server, account_id)
+    cfn, user_arn = user(server, "set-maker", ALL_CFN)
+    body = template({"Logs": group()})
+    with pytest.raises(ClientError) as caught:
+        cfn.create_stack_set(StackSetName="s", TemplateBody=body, AdministrationRoleARN=role_arn)
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    assert caught.value.response["Error"]["Message"] == (
+        f"User: {user_arn} is not authorized to perform: iam:PassRole on resource: {role_arn} "
+        "because no identity-based policy allows the iam:PassRole action"
+    )
+    assert cfn.list_stack_sets()["Summaries"] == []  # the refused call made nothing
+    pass_role = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn}
+    server.client("iam").put_user_policy(
+        UserName="set-maker", PolicyName="p", PolicyDocument=policy_document(ALL_CFN, pass_role)
+    )
+    cfn.create_stack_set(StackSetName="s", TemplateBody=body, AdministrationRoleARN=role_arn)
+    described = cfn.describe_stack_set(StackSetName="s")["StackSet"]
+    assert described["AdministrationRoleARN"] == role_arn

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from airlock.core.api import Output, Params
+from airlock.core.api import Output, Params, role_members
 from airlock.core.calls import acting_context, call
 from airlock.core.context import RequestContext
 from airlock.core.errors import ServiceError
@@ -82,7 +82,17 @@ def _auto_deployment(p: Params, model: str) -> dict[str, Any] | None:
     return {"Enabled": enabled, "RetainStacksOnAccountRemoval": bool(retain)}
 
 
-@api.operation("cloudformation:CreateStackSet", resources=stack_set_resource, stage=fetch_template)
+# The administration role is handed to CloudFormation, so the caller needs iam:PassRole
+# on it, as AWS documents for self-managed permissions.
+PASSES_ADMINISTRATION_ROLE = role_members(CLOUDFORMATION, "AdministrationRoleARN")
+
+
+@api.operation(
+    "cloudformation:CreateStackSet",
+    resources=stack_set_resource,
+    stage=fetch_template,
+    passes_role=PASSES_ADMINISTRATION_ROLE,
+)
 def create_stack_set(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
     """A stack set, self-managed (administration and execution roles) or service-managed."""
     caller = caller_of(svc, ctx, p)
@@ -281,7 +291,12 @@ def _new_settings(svc: CloudFormation, stack_set: StackSet, p: Params) -> dict[s
     return settings
 
 
-@api.operation("cloudformation:UpdateStackSet", resources=stack_set_resource, stage=fetch_template)
+@api.operation(
+    "cloudformation:UpdateStackSet",
+    resources=stack_set_resource,
+    stage=fetch_template,
+    passes_role=PASSES_ADMINISTRATION_ROLE,
+)
 def update_stack_set(svc: CloudFormation, ctx: RequestContext, p: Params) -> Output:
     """A new template, parameters or settings, and an operation updating the instances
     (QUEUED behind the one under way when the set has ManagedExecution)."""
