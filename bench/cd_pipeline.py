@@ -187,7 +187,8 @@ class Setup:
             serviceRole=self.roles["builder"],
         )
         iam.create_user(UserName="pusher")
-        iam.put_user_policy(UserName="pusher", PolicyName="git", PolicyDocument=EVERYTHING)
+        git_only = EVERYTHING.replace('"Action": "*"', '"Action": "codecommit:Git*"')
+        iam.put_user_policy(UserName="pusher", PolicyName="git", PolicyDocument=git_only)
         credential = iam.create_service_specific_credential(
             UserName="pusher", ServiceName="codecommit.amazonaws.com"
         )["ServiceSpecificCredential"]
