@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from airlock.core.api import WAKE_WORKERS
 from airlock.core.calls import acting_context
 from airlock.core.context import (
     RequestContext,
@@ -106,6 +107,10 @@ def set_stack_status(
         "status-details": {"status": status, "status-reason": reason or ""},
     }
     _bus_event(session, clock, stack, "CloudFormation Stack Status Change", detail)
+    if not status.endswith("_IN_PROGRESS"):
+        # Whoever waits on the stack (a stack set operation, a pipeline's deploy action)
+        # looks again as soon as this commits, not at its next poll.
+        session.info[WAKE_WORKERS] = True
 
 
 def set_resource_status(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from airlock.core.api import WAKE_WORKERS
 from airlock.logs.service import LogsService
 from airlock.platform.loop import BackgroundLoop
 from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
@@ -83,6 +84,12 @@ def _stored(record: PhaseRecord) -> dict[str, Any]:
     if record.end is not None:
         entry["endTime"] = record.end.isoformat()
     return entry
+
+
+def _waiters_look(session: Any) -> None:
+    """Whoever waits on a build that just ended (a pipeline's build action) looks again at
+    once, not at its next poll."""
+    session.info[WAKE_WORKERS] = True
 
 
 def append_log(platform: Any, where: tuple[str, str, str, str], lines: list[str]) -> None:
@@ -294,6 +301,7 @@ class BuildRun:
             build.process_group = None
             build.credentials_token_sha256 = None
             emit_state_change(session, self.platform.clock, build)
+            _waiters_look(session)
 
         self._update(change)
         if hasattr(self, "where"):
@@ -427,6 +435,7 @@ class BuildRun:
             build.process_group = None
             build.credentials_token_sha256 = None
             emit_state_change(session, self.platform.clock, build)
+            _waiters_look(session)
 
         self._flush()
         self._update(change)

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from airlock.core.api import WAKE_WORKERS
 from airlock.core.calls import call
 from airlock.core.errors import ServiceError
 from airlock.platform.loop import BackgroundLoop
@@ -198,6 +199,9 @@ class OperationRun:
             else:
                 found.status = "SUCCEEDED"
             found.ended_at = self.clock.now()
+            # Whoever waits on the operation (a pipeline's stack set action) looks again as
+            # soon as this commits, not at its next poll.
+            session.info[WAKE_WORKERS] = True
 
     # Targets -------------------------------------------------------------------------
 
