@@ -23,7 +23,9 @@ STAGES = {"staging": 1, "prod": 2}
 def ensure_group(sm: Any, name: str, project: str) -> str:
     """The group's ARN, creating the group when it is missing."""
     try:
-        return str(sm.describe_model_package_group(ModelPackageGroupName=name)["ModelPackageGroupArn"])
+        return str(
+            sm.describe_model_package_group(ModelPackageGroupName=name)["ModelPackageGroupArn"]
+        )
     except sm.exceptions.ClientError as error:
         if error.response["Error"]["Code"] != "ValidationException":
             raise

@@ -31,9 +31,13 @@ def accuracy(runtime: Any, endpoint: str, rows: list[list[str]]) -> float:
     """The share of rows (label first) whose predicted class is the label."""
     right = 0
     for label, *features in rows:
-        answer = runtime.invoke_endpoint(
-            EndpointName=endpoint, ContentType="text/csv", Body=",".join(features)
-        )["Body"].read().decode()
+        answer = (
+            runtime.invoke_endpoint(
+                EndpointName=endpoint, ContentType="text/csv", Body=",".join(features)
+            )["Body"]
+            .read()
+            .decode()
+        )
         right += int(float(answer.strip().split(",")[0])) == int(float(label))
     return right / len(rows)
 
