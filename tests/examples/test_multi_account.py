@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.sagemaker.projects_support import project_status, scientist
 from tests.support import LiveServer, wait_for
@@ -31,6 +32,12 @@ from .multi_account_support import (
 PROJECT = "iris-multi-01"
 
 
+@pytest.fixture
+def server(server_on_each_database: LiveServer) -> LiveServer:
+    """The whole flow runs on SQLite and on PostgreSQL."""
+    return server_on_each_database
+
+
 def in_service(server: LiveServer, account: str, name: str) -> dict[str, Any]:
     """The account's endpoint once InService."""
     sm = server.client("sagemaker", account)
@@ -44,6 +51,34 @@ def in_service(server: LiveServer, account: str, name: str) -> dict[str, Any]:
         return found if found["EndpointStatus"] == "InService" else None
 
     return wait_for(ready, timeout=120, what=f"endpoint {name} of {account}")
+
+
+def build_log(server: LiveServer, project: str) -> str:
+    """Every line the project's builds logged."""
+    logs = server.client("logs")
+    group = f"/aws/codebuild/{project}"
+    lines = []
+    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+        events = logs.get_log_events(
+            logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+        )["events"]
+        lines += [e["message"] for e in events]
+    return "\n".join(lines)
+
+
+def stage_of(cp: Any, pipeline: str, name: str) -> dict[str, Any]:
+    """GetPipelineState's entry of a stage."""
+    states = cp.get_pipeline_state(name=pipeline)["stageStates"]
+    return dict(next(s for s in states if s["stageName"] == name))
+
+
+def serving(server: LiveServer, account: str, endpoint: str) -> str:
+    """The model package the account's endpoint serves."""
+    sm = server.client("sagemaker", account)
+    config = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    variants = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"]
+    model = sm.describe_model(ModelName=variants[0]["ModelName"])
+    return str(model["PrimaryContainer"]["ModelPackageName"])
 
 
 def accuracy(server: LiveServer, account: str, endpoint: str, rows: np.ndarray) -> float:
@@ -138,6 +173,10 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     staging = in_service(server, ids["staging"], f"{PROJECT}-staging")
     assert [v["CurrentInstanceCount"] for v in staging["ProductionVariants"]] == [1]
     stage(cp, pipeline, "TestStaging", run, "Succeeded")
+    test_log = build_log(server, f"sagemaker-{PROJECT}-{project_id}-testing")
+    assert f"Account {ids['staging']}: accuracy" in test_log
+    score = float(test_log.split(f"Account {ids['staging']}: accuracy ")[1].split()[0])
+    assert score >= 0.8, test_log
     waiting = stage(cp, pipeline, "ApproveDeployment", run, "InProgress")
     token = waiting["actionStates"][0]["latestExecution"]["token"]
     # Nothing is in production before the approval.
@@ -157,3 +196,63 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     assert accuracy(server, ids["prod"], f"{PROJECT}-prod", holdout) >= 0.8
     done = cp.get_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=run)
     assert done["pipelineExecution"]["status"] == "Succeeded"
+
+    # A push to main starts the pipeline too, with the pushed commit as its source; the
+    # approver rejects this run, which ends it before production.
+    codecommit = server.client("codecommit")
+    known = {e["pipelineExecutionId"] for e in executions(cp, pipeline)}
+    head = codecommit.get_branch(repositoryName=pipeline, branchName="main")["branch"]["commitId"]
+    pushed = codecommit.put_file(
+        repositoryName=pipeline,
+        branchName="main",
+        parentCommitId=head,
+        filePath="NOTES.md",
+        fileContent=b"Deployment notes\n",
+        commitMessage="Add notes",
+    )["commitId"]
+    pushed_run = wait_for(
+        lambda: next(
+            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
+        ),
+        what="the push to start the pipeline",
+    )
+    assert pushed_run["trigger"]["triggerType"] == "CloudWatchEvent"
+    stage(cp, pipeline, "Source", pushed_run["pipelineExecutionId"], "Succeeded")
+    revisions = cp.get_pipeline_execution(
+        pipelineName=pipeline, pipelineExecutionId=pushed_run["pipelineExecutionId"]
+    )["pipelineExecution"]["artifactRevisions"]
+    assert [r["revisionId"] for r in revisions] == [pushed]
+    waiting = stage(
+        cp, pipeline, "ApproveDeployment", pushed_run["pipelineExecutionId"], "InProgress"
+    )
+    cp.put_approval_result(
+        pipelineName=pipeline,
+        stageName="ApproveDeployment",
+        actionName="ApproveDeployment",
+        result={"summary": "Nothing new to release", "status": "Rejected"},
+        token=waiting["actionStates"][0]["latestExecution"]["token"],
+    )
+    stage(cp, pipeline, "ApproveDeployment", pushed_run["pipelineExecutionId"], "Failed")
+
+    # A bad model (trained on shuffled labels) is approved: the staging test fails it, so it
+    # never reaches the approver, and production keeps serving the good model.
+    shuffled = train.copy()
+    np.random.default_rng(1).shuffle(shuffled[:, 0])
+    s3.put_object(Bucket=models, Key=f"{PROJECT}/bad.tar.gz", Body=model_archive(shuffled))
+    bad = register(sm, group, f"s3://{models}/{PROJECT}/bad.tar.gz")
+    known = {e["pipelineExecutionId"] for e in executions(cp, pipeline)}
+    sm.update_model_package(ModelPackageArn=bad, ModelApprovalStatus="Approved")
+    bad_run = wait_for(
+        lambda: next(
+            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
+        ),
+        what="the bad model's approval to start the pipeline",
+    )["pipelineExecutionId"]
+    stage(cp, pipeline, "TestStaging", bad_run, "Failed")
+    assert "Below the threshold 0.8" in build_log(
+        server, f"sagemaker-{PROJECT}-{project_id}-testing"
+    )
+    approvals = stage_of(cp, pipeline, "ApproveDeployment")["latestExecution"]
+    assert approvals["pipelineExecutionId"] == pushed_run["pipelineExecutionId"]
+    assert serving(server, ids["prod"], f"{PROJECT}-prod") == package
+    assert serving(server, ids["staging"], f"{PROJECT}-staging") == bad
