@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.cloudformation.sets import operation_done
 from tests.sagemaker.projects_support import project_status, scientist
 from tests.support import LiveServer, wait_for
 
@@ -256,3 +257,36 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     assert approvals["pipelineExecutionId"] == pushed_run["pipelineExecutionId"]
     assert serving(server, ids["prod"], f"{PROJECT}-prod") == package
     assert serving(server, ids["staging"], f"{PROJECT}-staging") == bad
+    # Four runs: the pipeline's creation, the two approvals and the push; registering the
+    # two packages (PendingManualApproval) started none.
+    assert len(executions(cp, pipeline)) == 4
+
+    # Clean up as the article does: the stack sets' instances and the sets, then the project.
+    cfn = server.client("cloudformation")
+    for stage_name, unit, account in (
+        ("staging", ids["staging-ou"], ids["staging"]),
+        ("prod", ids["prod-ou"], ids["prod"]),
+    ):
+        name = f"sagemaker-{PROJECT}-{project_id}-deploy-{stage_name}"
+        removed = cfn.delete_stack_instances(
+            StackSetName=name,
+            DeploymentTargets={"OrganizationalUnitIds": [unit]},
+            Regions=[server.settings.region],
+            RetainStacks=False,
+        )
+        assert operation_done(cfn, name, removed["OperationId"])["Status"] == "SUCCEEDED"
+        cfn.delete_stack_set(StackSetName=name)
+        assert server.client("sagemaker", account).list_endpoints()["Endpoints"] == []
+    sm.delete_project(ProjectName=PROJECT)
+
+    def gone() -> bool:
+        listed = sm.list_projects()["ProjectSummaryList"]
+        assert [p["ProjectStatus"] for p in listed] in ([], ["DeleteInProgress"]), listed
+        return not listed
+
+    wait_for(gone, timeout=120, what="the project to be deleted")
+    assert cp.list_pipelines()["pipelines"] == []
+    assert server.client("events").list_rules(NamePrefix=f"sagemaker-{PROJECT}")["Rules"] == []
+    # The artifacts bucket is kept (DeletionPolicy Retain).
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert f"sagemaker-project-{project_id}" in buckets
