@@ -1,0 +1,292 @@
+"""examples/multi-account end to end on a live server: the organization and its target
+roles, the template published as a Service Catalog product, CreateProject, a model
+registered and approved in the project's group, and the CD pipeline deploying it to the
+staging account, testing it there, waiting for the approver, and deploying it to
+production."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.cloudformation.sets import operation_done
+from tests.sagemaker.projects_support import project_status, scientist
+from tests.support import LiveServer, wait_for
+
+from .multi_account_support import (
+    USE,
+    add_project_policies,
+    data_science_bucket,
+    executions,
+    iris_split,
+    model_archive,
+    organization,
+    publish,
+    register,
+    stage,
+    target_role,
+)
+
+PROJECT = "iris-multi-01"
+
+
+@pytest.fixture
+def server(server_on_each_database: LiveServer) -> LiveServer:
+    """The whole flow runs on SQLite and on PostgreSQL."""
+    return server_on_each_database
+
+
+def in_service(server: LiveServer, account: str, name: str) -> dict[str, Any]:
+    """The account's endpoint once InService."""
+    sm = server.client("sagemaker", account)
+
+    def ready() -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = sm.describe_endpoint(EndpointName=name)
+        except sm.exceptions.ClientError:
+            return None
+        assert found["EndpointStatus"] != "Failed", found
+        return found if found["EndpointStatus"] == "InService" else None
+
+    return wait_for(ready, timeout=120, what=f"endpoint {name} of {account}")
+
+
+def build_log(server: LiveServer, project: str) -> str:
+    """Every line the project's builds logged."""
+    logs = server.client("logs")
+    group = f"/aws/codebuild/{project}"
+    lines = []
+    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+        events = logs.get_log_events(
+            logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+        )["events"]
+        lines += [e["message"] for e in events]
+    return "\n".join(lines)
+
+
+def stage_of(cp: Any, pipeline: str, name: str) -> dict[str, Any]:
+    """GetPipelineState's entry of a stage."""
+    states = cp.get_pipeline_state(name=pipeline)["stageStates"]
+    return dict(next(s for s in states if s["stageName"] == name))
+
+
+def serving(server: LiveServer, account: str, endpoint: str) -> str:
+    """The model package the account's endpoint serves."""
+    sm = server.client("sagemaker", account)
+    config = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    variants = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"]
+    model = sm.describe_model(ModelName=variants[0]["ModelName"])
+    return str(model["PrimaryContainer"]["ModelPackageName"])
+
+
+def accuracy(server: LiveServer, account: str, endpoint: str, rows: np.ndarray) -> float:
+    """The endpoint's accuracy on the rows, invoked with the account's own credentials."""
+    runtime = server.client("sagemaker-runtime", account)
+    right = 0
+    for row in rows:
+        body = ",".join(f"{v:g}" for v in row[1:])
+        answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
+        right += int(float(answer["Body"].read().decode())) == int(row[0])
+    return right / len(rows)
+
+
+def test_the_project_deploys_an_approved_model_to_staging_then_production(
+    server: LiveServer,
+) -> None:
+    ds = server.first_account_id()
+    ids = organization(server, ds)
+    sm, scientist_arn = scientist(server)
+    sm.enable_sagemaker_servicecatalog_portfolio()
+    use_role = f"arn:aws:iam::{ds}:role/service-role/{USE}"
+    staging_role = target_role(server, ids["staging"], "staging", use_role)
+    prod_role = target_role(server, ids["prod"], "prod", use_role)
+    assert staging_role == f"arn:aws:iam::{ids['staging']}:role/sagemaker-role-staging"
+    assert prod_role == f"arn:aws:iam::{ids['prod']}:role/sagemaker-role-prod"
+    models = data_science_bucket(server, ds, [ids["staging"], ids["prod"]])
+    seed_bucket = f"mlops-templates-{ds}"
+    add_project_policies(server, ds, seed_bucket)
+    product = publish(server, ds, seed_bucket, scientist_arn)
+
+    sm.create_project(
+        ProjectName=PROJECT,
+        ProjectDescription="Multi account deployment of the iris model",
+        ServiceCatalogProvisioningDetails={
+            "ProductId": product,
+            "ProvisioningParameters": [
+                {"Key": "SageMakerExecutionRoleStagingName", "Value": "sagemaker-role-staging"},
+                {"Key": "SageMakerExecutionRoleProdName", "Value": "sagemaker-role-prod"},
+                {"Key": "OrganizationalUnitStagingId", "Value": ids["staging-ou"]},
+                {"Key": "OrganizationalUnitProdId", "Value": ids["prod-ou"]},
+                {"Key": "SeedCodeBucket", "Value": seed_bucket},
+            ],
+        },
+    )
+    project = project_status(sm, PROJECT, ("CreateCompleted", "CreateFailed"), timeout=120)
+    assert project["ProjectStatus"] == "CreateCompleted", project
+    project_id = project["ProjectId"]
+    group = f"{PROJECT}-{project_id}"
+    pipeline = f"sagemaker-{PROJECT}-{project_id}-modeldeploy"
+    cp = server.client("codepipeline")
+    repository = server.client("codecommit").get_file(
+        repositoryName=pipeline, commitSpecifier="main", filePath="build.py"
+    )
+    assert b"newest_approved" in repository["fileContent"]
+
+    # The pipeline's first run (at its creation) builds before any model is approved: the
+    # build creates and shares the group, then stops at Build for want of an approved model.
+    [first] = wait_for(lambda: executions(cp, pipeline) or None, what="the first execution")
+    stage(cp, pipeline, "Build", first["pipelineExecutionId"], "Failed")
+    shared = json.loads(
+        sm.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
+    )
+    principals = shared["Statement"][0]["Principal"]["AWS"]
+    assert sorted(principals) == sorted(
+        f"arn:aws:iam::{a}:root" for a in (ids["staging"], ids["prod"])
+    )
+
+    # The data scientist registers a model; registering does not start the pipeline.
+    train, holdout = iris_split()
+    s3 = server.client("s3")
+    s3.put_object(Bucket=models, Key=f"{PROJECT}/model.tar.gz", Body=model_archive(train))
+    package = register(sm, group, f"s3://{models}/{PROJECT}/model.tar.gz")
+    assert len(executions(cp, pipeline)) == 1
+
+    # Approving it does.
+    sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
+    started = wait_for(
+        lambda: next(
+            (
+                e
+                for e in executions(cp, pipeline)
+                if e["pipelineExecutionId"] != first["pipelineExecutionId"]
+            ),
+            None,
+        ),
+        what="the approval to start the pipeline",
+    )
+    assert started["trigger"]["triggerType"] == "CloudWatchEvent", started
+    run = started["pipelineExecutionId"]
+    stage(cp, pipeline, "Build", run, "Succeeded")
+    stage(cp, pipeline, "DeployStaging", run, "Succeeded")
+    staging = in_service(server, ids["staging"], f"{PROJECT}-staging")
+    assert [v["CurrentInstanceCount"] for v in staging["ProductionVariants"]] == [1]
+    stage(cp, pipeline, "TestStaging", run, "Succeeded")
+    test_log = build_log(server, f"sagemaker-{PROJECT}-{project_id}-testing")
+    assert f"Account {ids['staging']}: accuracy" in test_log
+    score = float(test_log.split(f"Account {ids['staging']}: accuracy ")[1].split()[0])
+    assert score >= 0.8, test_log
+    waiting = stage(cp, pipeline, "ApproveDeployment", run, "InProgress")
+    token = waiting["actionStates"][0]["latestExecution"]["token"]
+    # Nothing is in production before the approval.
+    prod_sm = server.client("sagemaker", ids["prod"])
+    assert prod_sm.list_endpoints()["Endpoints"] == []
+
+    cp.put_approval_result(
+        pipelineName=pipeline,
+        stageName="ApproveDeployment",
+        actionName="ApproveDeployment",
+        result={"summary": "Staging accuracy is good", "status": "Approved"},
+        token=token,
+    )
+    stage(cp, pipeline, "DeployProd", run, "Succeeded")
+    prod = in_service(server, ids["prod"], f"{PROJECT}-prod")
+    assert [v["CurrentInstanceCount"] for v in prod["ProductionVariants"]] == [2]
+    assert accuracy(server, ids["prod"], f"{PROJECT}-prod", holdout) >= 0.8
+    done = cp.get_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=run)
+    assert done["pipelineExecution"]["status"] == "Succeeded"
+
+    # A push to main starts the pipeline too, with the pushed commit as its source; the
+    # approver rejects this run, which ends it before production.
+    codecommit = server.client("codecommit")
+    known = {e["pipelineExecutionId"] for e in executions(cp, pipeline)}
+    head = codecommit.get_branch(repositoryName=pipeline, branchName="main")["branch"]["commitId"]
+    pushed = codecommit.put_file(
+        repositoryName=pipeline,
+        branchName="main",
+        parentCommitId=head,
+        filePath="NOTES.md",
+        fileContent=b"Deployment notes\n",
+        commitMessage="Add notes",
+    )["commitId"]
+    pushed_run = wait_for(
+        lambda: next(
+            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
+        ),
+        what="the push to start the pipeline",
+    )
+    assert pushed_run["trigger"]["triggerType"] == "CloudWatchEvent"
+    stage(cp, pipeline, "Source", pushed_run["pipelineExecutionId"], "Succeeded")
+    revisions = cp.get_pipeline_execution(
+        pipelineName=pipeline, pipelineExecutionId=pushed_run["pipelineExecutionId"]
+    )["pipelineExecution"]["artifactRevisions"]
+    assert [r["revisionId"] for r in revisions] == [pushed]
+    waiting = stage(
+        cp, pipeline, "ApproveDeployment", pushed_run["pipelineExecutionId"], "InProgress"
+    )
+    cp.put_approval_result(
+        pipelineName=pipeline,
+        stageName="ApproveDeployment",
+        actionName="ApproveDeployment",
+        result={"summary": "Nothing new to release", "status": "Rejected"},
+        token=waiting["actionStates"][0]["latestExecution"]["token"],
+    )
+    stage(cp, pipeline, "ApproveDeployment", pushed_run["pipelineExecutionId"], "Failed")
+
+    # A bad model (trained on shuffled labels) is approved: the staging test fails it, so it
+    # never reaches the approver, and production keeps serving the good model.
+    shuffled = train.copy()
+    np.random.default_rng(1).shuffle(shuffled[:, 0])
+    s3.put_object(Bucket=models, Key=f"{PROJECT}/bad.tar.gz", Body=model_archive(shuffled))
+    bad = register(sm, group, f"s3://{models}/{PROJECT}/bad.tar.gz")
+    known = {e["pipelineExecutionId"] for e in executions(cp, pipeline)}
+    sm.update_model_package(ModelPackageArn=bad, ModelApprovalStatus="Approved")
+    bad_run = wait_for(
+        lambda: next(
+            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
+        ),
+        what="the bad model's approval to start the pipeline",
+    )["pipelineExecutionId"]
+    stage(cp, pipeline, "TestStaging", bad_run, "Failed")
+    assert "Below the threshold 0.8" in build_log(
+        server, f"sagemaker-{PROJECT}-{project_id}-testing"
+    )
+    approvals = stage_of(cp, pipeline, "ApproveDeployment")["latestExecution"]
+    assert approvals["pipelineExecutionId"] == pushed_run["pipelineExecutionId"]
+    assert serving(server, ids["prod"], f"{PROJECT}-prod") == package
+    assert serving(server, ids["staging"], f"{PROJECT}-staging") == bad
+    # Four runs: the pipeline's creation, the two approvals and the push; registering the
+    # two packages (PendingManualApproval) started none.
+    assert len(executions(cp, pipeline)) == 4
+
+    # Clean up as the article does: the stack sets' instances and the sets, then the project.
+    cfn = server.client("cloudformation")
+    for stage_name, unit, account in (
+        ("staging", ids["staging-ou"], ids["staging"]),
+        ("prod", ids["prod-ou"], ids["prod"]),
+    ):
+        name = f"sagemaker-{PROJECT}-{project_id}-deploy-{stage_name}"
+        removed = cfn.delete_stack_instances(
+            StackSetName=name,
+            DeploymentTargets={"OrganizationalUnitIds": [unit]},
+            Regions=[server.settings.region],
+            RetainStacks=False,
+        )
+        assert operation_done(cfn, name, removed["OperationId"])["Status"] == "SUCCEEDED"
+        cfn.delete_stack_set(StackSetName=name)
+        assert server.client("sagemaker", account).list_endpoints()["Endpoints"] == []
+    sm.delete_project(ProjectName=PROJECT)
+
+    def gone() -> bool:
+        listed = sm.list_projects()["ProjectSummaryList"]
+        assert [p["ProjectStatus"] for p in listed] in ([], ["DeleteInProgress"]), listed
+        return not listed
+
+    wait_for(gone, timeout=120, what="the project to be deleted")
+    assert cp.list_pipelines()["pipelines"] == []
+    assert server.client("events").list_rules(NamePrefix=f"sagemaker-{PROJECT}")["Rules"] == []
+    # The artifacts bucket is kept (DeletionPolicy Retain).
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert f"sagemaker-project-{project_id}" in buckets
