@@ -28,8 +28,12 @@ def _api_value(name: str, value: Any) -> Any:
         return {k[:1].lower() + k[1:]: _api_value(k, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_api_value(name, item) for item in value]
-    if name in _INTEGERS and isinstance(value, str):
-        return int(value)
+    if name in _INTEGERS:
+        return int(value) if isinstance(value, str) else value
+    if isinstance(value, bool | int | float):
+        # The template's YAML may give `Version: 1`; every other scalar of a pipeline
+        # declaration is a string in the API, as CloudFormation's schema makes it.
+        return _text(value)
     return value
 
 

@@ -47,6 +47,7 @@ ENTRY: dict[str, Callable[[str], str]] = {
     # A repository's physical id is its id, which a rename keeps.
     "AWS::CodeCommit::Repository": lambda repository_id: f"repository {repository_id}",
     "AWS::CodeBuild::Project": lambda name: f"project {name}",
+    "AWS::CodePipeline::Pipeline": lambda name: f"pipeline {name}",
     "AWS::ServiceCatalog::Portfolio": lambda portfolio_id: f"portfolio {portfolio_id}",
     "AWS::ServiceCatalog::CloudFormationProduct": lambda product_id: f"product {product_id}",
     # Associations are `<portfolio>|<product>` and `<portfolio>|<type>|<principal ARN>`.
@@ -148,6 +149,11 @@ def _codecommit(client: Clients) -> set[str]:
     return {f"repository {r['repositoryId']}" for r in listed}
 
 
+def _codepipeline(client: Clients) -> set[str]:
+    listed = _pages(client("codepipeline"), "list_pipelines", "pipelines")
+    return {f"pipeline {p['name']}" for p in listed}
+
+
 def _codebuild(client: Clients) -> set[str]:
     return {f"project {name}" for name in _pages(client("codebuild"), "list_projects", "projects")}
 
@@ -185,6 +191,7 @@ def inventory(client: Clients) -> set[str]:
         | _sagemaker(client)
         | _codecommit(client)
         | _codebuild(client)
+        | _codepipeline(client)
         | _servicecatalog(client)
         | {f"log-group {group['logGroupName']}" for group in groups}
     )
