@@ -32,7 +32,7 @@ from airlock.platform.loop import BackgroundLoop
 
 from .models import Stack, StackExport, StackResource
 from .plans import failure_reason, plan_of
-from .stacks import actor, resources_of, set_resource_status, set_stack_status
+from .stacks import actor, resource_event, resources_of, set_resource_status, set_stack_status
 from .template import Plan, TemplateError
 
 log = logging.getLogger("airlock.cloudformation")
@@ -83,6 +83,9 @@ class _Failed(Exception):
         self.logical_id = logical_id
         self.reason = reason
         self.timed_out = timed_out
+        # The resource's type when it failed before it had a row (its properties could not
+        # be evaluated or checked): its event is then written without one.
+        self.type_name: str | None = None
 
 
 class _Stale(Exception):
@@ -224,8 +227,12 @@ class StackRun:
         if provider is None:  # checked at CreateStack; a provider gone since is a failure
             raise _Failed(logical_id, f"Unrecognized resource type: {type_name}")
         if row is None or (row.generation != self._generation() and row.status in SETTLED):
-            props = self._evaluate(plan, logical_id)
-            _check_properties(provider, logical_id, props)
+            try:
+                props = self._evaluate(plan, logical_id)
+                _check_properties(provider, logical_id, props)
+            except _Failed as failure:
+                failure.type_name = type_name
+                raise
             row = self._begin(plan, logical_id, row, provider, props)
             if row.status in SETTLED:
                 return row
@@ -434,6 +441,18 @@ class StackRun:
                     if row.status == "DELETE_IN_PROGRESS":
                         status = "DELETE_FAILED"
                     set_resource_status(session, self.clock, stack, row, status, failure.reason)
+            current = {r.logical_id for r in rows if r.generation == stack.generation}
+            if failure.type_name is not None and failure.logical_id not in current:
+                status = "CREATE_FAILED" if stack.operation == "CREATE" else "UPDATE_FAILED"
+                resource_event(
+                    session,
+                    self.clock,
+                    stack,
+                    failure.logical_id,
+                    failure.type_name,
+                    status,
+                    failure.reason,
+                )
             for row in rows:
                 if row.status == "CREATE_IN_PROGRESS":  # others under way are cancelled
                     set_resource_status(

@@ -8,6 +8,7 @@ the transaction that makes the change.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -128,25 +129,42 @@ def set_resource_status(
     row.status_reason = reason
     row.updated_at = clock.now()
     shown = physical_id if physical_id is not None else row.physical_id
+    resource_event(
+        session, clock, stack, row.logical_id, row.type, status, reason, shown or "", row.updated_at
+    )
+
+
+def resource_event(
+    session: Session,
+    clock: Clock,
+    stack: Stack,
+    logical_id: str,
+    type_name: str,
+    status: str,
+    reason: str | None,
+    physical_id: str = "",
+    at: datetime | None = None,
+) -> None:
+    """A resource's event and its bus event (also for one that failed before it had a row)."""
     session.add(
         StackEvent(
             stack_pk=stack.id,
-            event_id=f"{row.logical_id}-{status}-{uuid.uuid4()}",
-            logical_id=row.logical_id,
-            physical_id=shown or "",
-            type=row.type,
+            event_id=f"{logical_id}-{status}-{uuid.uuid4()}",
+            logical_id=logical_id,
+            physical_id=physical_id,
+            type=type_name,
             status=status,
             reason=reason,
             client_token=stack.client_token,
-            timestamp=row.updated_at,
+            timestamp=at or clock.now(),
         )
     )
     session.flush()
     detail = {
         "stack-id": stack.stack_id,
-        "logical-resource-id": row.logical_id,
-        "physical-resource-id": shown or "",
-        "resource-type": row.type,
+        "logical-resource-id": logical_id,
+        "physical-resource-id": physical_id,
+        "resource-type": type_name,
         "status-details": {"status": status, "status-reason": reason or ""},
     }
     _bus_event(session, clock, stack, "CloudFormation Resource Status Change", detail)

@@ -409,3 +409,24 @@ def test_a_rolled_back_replacement_lists_the_resource_it_kept(server: LiveServer
     assert listed[0]["ResourceStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     described = cfn.describe_stack_resources(StackName="rbr")["StackResources"]
     assert [r["PhysicalResourceId"] for r in described] == ["a"]
+
+
+def test_a_property_the_type_does_not_have_fails_the_resource_with_an_event(
+    server: LiveServer,
+) -> None:
+    cfn = server.client("cloudformation")
+    cfn.create_stack(StackName="extra", TemplateBody=template({"Logs": group(Colour="blue")}))
+    assert settled(cfn, "extra")["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="extra")["StackEvents"]
+    failed = [
+        (e["ResourceType"], e.get("ResourceStatusReason"))
+        for e in events
+        if e["LogicalResourceId"] == "Logs" and e["ResourceStatus"] == "CREATE_FAILED"
+    ]
+    assert failed == [
+        (
+            "AWS::Logs::LogGroup",
+            "Properties validation failed for resource Logs with message: "
+            "#: extraneous key [Colour] is not permitted",
+        )
+    ]
