@@ -96,7 +96,7 @@ def project_out(project: BuildProject) -> Output:
     out["created"] = project.created_at
     out["lastModified"] = project.modified_at
     out["projectVisibility"] = "PRIVATE"
-    out["badge"] = {"badgeEnabled": False}
+    out["badge"] = {"badgeEnabled": bool(out.pop("badgeEnabled", False))}
     return out
 
 

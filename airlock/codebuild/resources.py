@@ -12,7 +12,13 @@ from .service import project_arn
 
 # Template members whose API name is not the template name with a lower-case first letter.
 _RENAMED = {"BuildSpec": "buildspec"}
-_BOOLEANS = {"PrivilegedMode", "InsecureSsl", "EncryptionDisabled", "ReportBuildStatus"}
+_BOOLEANS = {
+    "PrivilegedMode",
+    "InsecureSsl",
+    "EncryptionDisabled",
+    "ReportBuildStatus",
+    "BadgeEnabled",
+}
 _INTEGERS = {"GitCloneDepth", "TimeoutInMinutes", "QueuedTimeoutInMinutes"}
 _MEMBERS = {
     "Description": "description",
@@ -27,6 +33,8 @@ _MEMBERS = {
     "QueuedTimeoutInMinutes": "queuedTimeoutInMinutes",
     "EncryptionKey": "encryptionKey",
     "LogsConfig": "logsConfig",
+    "Cache": "cache",
+    "BadgeEnabled": "badgeEnabled",
 }
 
 

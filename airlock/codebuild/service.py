@@ -41,6 +41,10 @@ _PROJECT_MEMBERS = (
     "tags",
     "logsConfig",
     "concurrentBuildLimit",
+    # Kept and shown as given: builds start in a fresh local environment in milliseconds,
+    # so a cache would change no result, only (on AWS) the time to fetch dependencies.
+    "cache",
+    "badgeEnabled",
 )
 _MISSING_SERVICE = {
     "PARAMETER_STORE": "Systems Manager Parameter Store",
@@ -349,6 +353,7 @@ def _defaults(spec: dict[str, Any]) -> dict[str, Any]:
     spec.setdefault("timeoutInMinutes", DEFAULT_TIMEOUT)
     spec.setdefault("queuedTimeoutInMinutes", DEFAULT_QUEUED_TIMEOUT)
     spec.setdefault("tags", [])
+    spec.setdefault("cache", {"type": "NO_CACHE"})
     artifacts = spec.get("artifacts") or {}
     if artifacts.get("type") == "S3":
         artifacts.setdefault("packaging", "NONE")

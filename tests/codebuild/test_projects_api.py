@@ -54,11 +54,16 @@ def test_project_lifecycle(server_on_each_database: LiveServer) -> None:
     assert project["arn"] == f"arn:aws:codebuild:{region}:{account}:project/proj"
     assert project["timeoutInMinutes"] == 60
     assert project["queuedTimeoutInMinutes"] == 480
+    assert (project["cache"], project["badge"]) == ({"type": "NO_CACHE"}, {"badgeEnabled": False})
     with pytest.raises(ClientError) as error:
         cb.create_project(**project_args(role))
     assert error.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
     assert error.value.response["Error"]["Message"] == f"Project already exists: {project['arn']}"
-    cb.create_project(**project_args(role, name="another"))
+    cache = {"type": "LOCAL", "modes": ["LOCAL_SOURCE_CACHE"]}
+    another = cb.create_project(
+        **project_args(role, name="another", cache=cache, badgeEnabled=True)
+    )["project"]
+    assert (another["cache"], another["badge"]) == (cache, {"badgeEnabled": True})
     assert cb.list_projects()["projects"] == ["another", "proj"]
     assert cb.list_projects(sortOrder="DESCENDING")["projects"] == ["proj", "another"]
     updated = cb.update_project(name="proj", timeoutInMinutes=5, description="new")["project"]
