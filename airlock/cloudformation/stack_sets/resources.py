@@ -345,6 +345,10 @@ class StackSetResource(BaseResource):
 
     def delete(self, pc: ProviderContext, physical_id: str, props: Properties) -> bool | None:
         try:
+            # An operation still under way (the instances' removal, whose last stack is
+            # gone before the operation is marked done) must end before anything else.
+            if self._busy(pc, physical_id, props):
+                return False
             listed = self._instances(pc, physical_id, props)
             if not listed:
                 pc.call(
@@ -353,8 +357,6 @@ class StackSetResource(BaseResource):
                     {"StackSetName": physical_id, **_call_as(props)},
                 )
                 return None
-            if self._busy(pc, physical_id, props):
-                return False
             request = _removal(physical_id, props, listed)
             request["OperationId"] = _operation_id(pc, "delete", request)
             op = pc.call("cloudformation", "DeleteStackInstances", request)["OperationId"]
