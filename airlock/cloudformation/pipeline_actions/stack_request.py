@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from airlock.core.api import Params
+from airlock.core.calls import call
+from airlock.core.errors import ServiceError
 from airlock.core.pipeline_actions import ActionJob
-from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
 
 from .artifacts import (
     ConfigurationError,
@@ -37,15 +38,21 @@ def template_params(platform: Any, job: ActionJob) -> Params:
     # action's role, and CloudFormation reads it from there with the same role.
     artifact, _ = split_path(path, "TemplatePath")
     location = next(i for i in job.inputs if i.name == artifact)
-    url = S3Url(location.bucket, f"{location.key}-{key(job, 'template')}")
+    bucket, staged = location.bucket, f"{location.key}-{key(job, 'template')}"
     try:
-        ObjectAccess(platform, job.ctx).write(url, [body.encode("utf-8")])
-    except ObjectAccessError as error:
+        call(
+            platform,
+            job.ctx,
+            "s3",
+            "PutObject",
+            {"Bucket": bucket, "Key": staged, "Body": body.encode("utf-8")},
+        )
+    except ServiceError as error:
         raise ConfigurationError(
             f"The template is larger than {BODY_LIMIT} bytes and could not be staged in "
-            f"{url}: {error}"
+            f"s3://{bucket}/{staged}: {error.code}: {error.message}"
         ) from error
-    return {"TemplateURL": artifact_url(platform.settings.endpoint_url, url.bucket, url.key)}
+    return {"TemplateURL": artifact_url(platform.settings.endpoint_url, bucket, staged)}
 
 
 def _configuration_file(job: ActionJob) -> dict[str, Any]:
