@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +37,8 @@ from .structure import artifact_bucket
 from .variables import UnresolvedVariable, resolve_configuration, scopes_of
 
 log = logging.getLogger("airlock.codepipeline")
+# How often the engine looks whether a polling source is due.
+POLL_CHECK = timedelta(seconds=5)
 
 
 class PipelineEngine(BackgroundLoop):
@@ -47,6 +49,9 @@ class PipelineEngine(BackgroundLoop):
     def __init__(self, platform: Any) -> None:
         super().__init__()
         self.platform = platform
+        # Sources are due every POLL_INTERVAL (30 s): reading every pipeline on every tick
+        # (a tick is a fraction of a second while executions run) would be wasted work.
+        self._next_poll: datetime | None = None
 
     def tick(self) -> float:
         """One pass over the abandoned actions and the active executions."""
@@ -62,10 +67,13 @@ class PipelineEngine(BackgroundLoop):
         for pk in abandoned:
             ActionStep(self.platform, pk).abandon()
         changed = False
-        try:
-            changed |= poll(self.platform)
-        except Exception:
-            log.exception("polling the pipelines' sources failed")
+        now = self.platform.clock.now()
+        if self._next_poll is None or now >= self._next_poll:
+            self._next_poll = now + POLL_CHECK
+            try:
+                changed |= poll(self.platform)
+            except Exception:
+                log.exception("polling the pipelines' sources failed")
         for pk in active:
             try:
                 changed |= Advance(self.platform, pk).run()
