@@ -325,3 +325,32 @@ def aws_cli(server: LiveServer, home: Path, *args: str) -> subprocess.CompletedP
     return subprocess.run(
         ["aws", *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
+
+
+class RestartableServer:
+    """`airlock server` as its own process, to kill and start again on the same store."""
+
+    def __init__(self, state: Path, database_url: str | None) -> None:
+        self.state = state
+        self.database_url = database_url
+        self.port = unused_port()
+
+    @contextmanager
+    def running(self) -> Iterator[Any]:
+        """The process, while the block runs (killed with it if the block kills it)."""
+        with server_process(self.state, self.port, self.database_url) as process:
+            yield process
+
+    def client(self, service: str) -> Any:
+        """A client of the running process, as the state dir's default profile."""
+        return process_client(self.state, self.port, service)
+
+
+@contextmanager
+def restartable_server(kind: str, tmp_path: Path) -> Iterator[RestartableServer]:
+    """A restartable server on SQLite (`kind` "sqlite") or on a fresh PostgreSQL schema."""
+    if kind == "sqlite":
+        yield RestartableServer(tmp_path / "state", None)
+        return
+    with postgres_schema() as url:
+        yield RestartableServer(tmp_path / "state", url)

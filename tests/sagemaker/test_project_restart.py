@@ -8,19 +8,16 @@ import json
 import signal
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.servicecatalog.support import ALLOW_ALL, create_portfolio, create_product
+from tests.support import RestartableServer as Server
 from tests.support import (
-    postgres_schema,
-    process_client,
-    server_process,
+    restartable_server,
     service_trust,
-    unused_port,
     wait_for,
 )
 
@@ -47,31 +44,11 @@ Resources:
 """
 
 
-class Server:
-    """A server process that can be killed and started again on the same store."""
-
-    def __init__(self, state: Path, database_url: str | None) -> None:
-        self.state = state
-        self.database_url = database_url
-        self.port = unused_port()
-
-    @contextmanager
-    def running(self) -> Iterator[Any]:
-        with server_process(self.state, self.port, self.database_url) as process:
-            yield process
-
-    def client(self, service: str) -> Any:
-        return process_client(self.state, self.port, service)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """A server process on SQLite or on a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield Server(tmp_path / "state", None)
-        return
-    with postgres_schema() as url:
-        yield Server(tmp_path / "state", url)
+    with restartable_server(request.param, tmp_path) as server:
+        yield server
 
 
 def _product(server: Server) -> str:
