@@ -247,3 +247,23 @@ def stage(cp: Any, pipeline: str, name: str, execution_id: str, wanted: str) -> 
         return dict(state) if latest["status"] == wanted else None
 
     return wait_for(reached, timeout=240, interval=0.2, what=f"{name} to be {wanted}")
+
+
+def approval_token(cp: Any, pipeline: str, execution_id: str) -> str:
+    """The token of ApproveDeployment once it waits for `execution_id`.
+
+    The stage shows InProgress as soon as the execution enters it, a moment before its
+    approval action has a token: wait for the token itself.
+    """
+    stage(cp, pipeline, "ApproveDeployment", execution_id, "InProgress")
+
+    def waiting() -> str | None:
+        states = cp.get_pipeline_state(name=pipeline)["stageStates"]
+        state = next(s for s in states if s["stageName"] == "ApproveDeployment")
+        if (state.get("latestExecution") or {}).get("pipelineExecutionId") != execution_id:
+            return None
+        latest = state["actionStates"][0].get("latestExecution") or {}
+        token = latest.get("token") if latest.get("status") == "InProgress" else None
+        return str(token) if token else None
+
+    return wait_for(waiting, timeout=60, interval=0.1, what="the approval's token")

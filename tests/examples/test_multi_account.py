@@ -19,6 +19,7 @@ from tests.support import LiveServer, wait_for
 from .multi_account_support import (
     USE,
     add_project_policies,
+    approval_token,
     data_science_bucket,
     executions,
     iris_split,
@@ -178,8 +179,7 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     assert f"Account {ids['staging']}: accuracy" in test_log
     score = float(test_log.split(f"Account {ids['staging']}: accuracy ")[1].split()[0])
     assert score >= 0.8, test_log
-    waiting = stage(cp, pipeline, "ApproveDeployment", run, "InProgress")
-    token = waiting["actionStates"][0]["latestExecution"]["token"]
+    token = approval_token(cp, pipeline, run)
     # Nothing is in production before the approval.
     prod_sm = server.client("sagemaker", ids["prod"])
     assert prod_sm.list_endpoints()["Endpoints"] == []
@@ -223,15 +223,13 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
         pipelineName=pipeline, pipelineExecutionId=pushed_run["pipelineExecutionId"]
     )["pipelineExecution"]["artifactRevisions"]
     assert [r["revisionId"] for r in revisions] == [pushed]
-    waiting = stage(
-        cp, pipeline, "ApproveDeployment", pushed_run["pipelineExecutionId"], "InProgress"
-    )
+    rejected = approval_token(cp, pipeline, pushed_run["pipelineExecutionId"])
     cp.put_approval_result(
         pipelineName=pipeline,
         stageName="ApproveDeployment",
         actionName="ApproveDeployment",
         result={"summary": "Nothing new to release", "status": "Rejected"},
-        token=waiting["actionStates"][0]["latestExecution"]["token"],
+        token=rejected,
     )
     stage(cp, pipeline, "ApproveDeployment", pushed_run["pipelineExecutionId"], "Failed")
 
