@@ -287,15 +287,23 @@ def test_a_build_killed_with_the_server_fails_and_retry_resumes(
             )
         )
 
-        def building() -> bool:
-            details = cp.list_action_executions(pipelineName="pipe")["actionExecutionDetails"]
-            return any(
-                d["actionName"] == "Build"
-                and d["output"]["executionResult"].get("externalExecutionId")
-                for d in details
-            )
+        codebuild = process_client(state, port, "codebuild")
 
-        wait_for(building, timeout=60, what="the build to start")
+        def building() -> bool:
+            # In its BUILD phase, not only started: a build the server had not yet taken up
+            # when it died is run after the restart, as a queued build is.
+            details = cp.list_action_executions(pipelineName="pipe")["actionExecutionDetails"]
+            ids = [
+                d["output"]["executionResult"].get("externalExecutionId")
+                for d in details
+                if d["actionName"] == "Build"
+            ]
+            if not ids or not ids[0]:
+                return False
+            (found,) = codebuild.batch_get_builds(ids=ids)["builds"]
+            return bool(found["currentPhase"] == "BUILD")
+
+        wait_for(building, timeout=60, what="the build to run its BUILD phase")
         _kill(process)
     with _running(state, port, database_url):
         cp = process_client(state, port, "codepipeline")
