@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -310,10 +310,13 @@ def policy_user(server: LiveServer, name: str, service: str, *statements: Any) -
     return server.client(service, keys=(key["AccessKeyId"], key["SecretAccessKey"])), str(arn)
 
 
-def aws_cli(server: LiveServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def aws_cli(
+    server: LiveServer, home: Path, *args: str, env_extra: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the aws CLI with the first account's root keys, pointed at the server."""
     access_key, secret = server.root_keys(server.first_account_id())
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(env_extra or {})
     env.update(
         PATH=f"{Path(sys.executable).parent}:{env['PATH']}",
         HOME=str(home),

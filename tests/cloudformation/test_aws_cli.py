@@ -32,11 +32,34 @@ Outputs:
 """
 
 
+# Loaded by the CLI's Python at start-up (sitecustomize): its waiters poll every second.
+# `aws cloudformation deploy` waits 30 s between DescribeStacks calls whatever the stack
+# does; what is under test is what each poll answers, not the CLI's patience.
+QUICK_WAITERS = """\
+import botocore.waiter
+
+_wait = botocore.waiter.Waiter.wait
+
+
+def _quick(self, **kwargs):
+    config = dict(kwargs.pop("WaiterConfig", None) or {})
+    config["Delay"] = min(float(config.get("Delay", self.config.delay)), 1.0)
+    return _wait(self, WaiterConfig=config, **kwargs)
+
+
+botocore.waiter.Waiter.wait = _quick
+"""
+
+
 def aws(
     server: LiveServer, home: Path, *args: str, ok: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """Run the aws CLI with the first account's root keys."""
-    result = aws_cli(server, home, *args)
+    """Run the aws CLI with the first account's root keys (its waiters polling every second)."""
+    site = home / "quick-waiters"
+    if not site.exists():
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(QUICK_WAITERS)
+    result = aws_cli(server, home, *args, env_extra={"PYTHONPATH": str(site)})
     if ok:
         assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}{result.stdout}"
     return result
@@ -60,8 +83,8 @@ def retention(server: LiveServer, name: str) -> int | None:
 
 @pytest.fixture
 def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """One database is enough here: the CLI's behaviour is under test (each deploy waits
-    30 s between polls, as the CLI does), the store's is in test_stacks."""
+    """One database is enough here: the CLI's behaviour is under test, the store's is in
+    test_stacks."""
     with live_server(tmp_path / "state") as live:
         yield live
 
