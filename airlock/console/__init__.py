@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from airlock.platform import Platform
 
-from .pages import auth, home
+from .pages import audit, auth, builds, home, iam, pipelines, sagemaker
 from .web import BASE, STATIC, Console
 
 
@@ -20,7 +20,7 @@ def console_routes(platform: Platform) -> tuple[Console, list[BaseRoute]]:
     """The console (its sessions) and the routes that serve it under `/console`."""
     console = Console(platform)
     routes: list[BaseRoute] = [Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    for module in (auth, home):
+    for module in (auth, home, sagemaker, pipelines, builds, audit, iam):
         routes.extend(module.routes(console))
     return console, [Mount(BASE, routes=routes)]
 

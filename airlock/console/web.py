@@ -94,6 +94,29 @@ class View:
             self.failed(error)
             return None
 
+    def every(
+        self,
+        service: str,
+        operation: str,
+        params: Params,
+        key: str,
+        *,
+        token: str = "NextToken",
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every page of a list (up to `limit` items), following `token` (NextToken, Marker…)."""
+        items: list[dict[str, Any]] = []
+        params = dict(params)
+        while limit is None or len(items) < limit:
+            out = self.read(service, operation, params)
+            if out is None:
+                break
+            items.extend(out.get(key, []))
+            if not out.get(token):
+                break
+            params[token] = out[token]
+        return items if limit is None else items[:limit]
+
     def failed(self, error: ServiceError) -> None:
         """Show a refused or failed read on the page (a denial with its explanation)."""
         self.failures.append(describe_failure(self.platform, self.me(), error))
