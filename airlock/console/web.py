@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,7 +227,12 @@ def page(
             if request.method == "POST":
                 return refused("Sign in first.")
             return redirect(f"{BASE}/signin")
-        return await run_in_threadpool(_run, console, handler, request, session, form)
+        started = time.perf_counter()
+        response = await run_in_threadpool(_run, console, handler, request, session, form)
+        # The server's time for the page, for the browser's tools and bench/console_pages.
+        elapsed = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+        return response
 
     return endpoint
 
