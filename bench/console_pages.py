@@ -45,7 +45,7 @@ def executions(server: LiveServer, name: str) -> None:
         # Superseded runs end; the newest waits at its approval: the engine is idle.
         listed = cp.list_pipeline_executions(pipelineName=name, maxResults=100)
         summaries: list[dict[str, str]] = listed["pipelineExecutionSummaries"]
-        return 1 >= sum(e["status"] == "InProgress" for e in summaries)
+        return sum(e["status"] == "InProgress" for e in summaries) <= 1
 
     wait_for(settled, timeout=600, interval=0.5, what="the executions to settle")
 

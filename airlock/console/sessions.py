@@ -48,6 +48,8 @@ class ConsoleSession:
     # The role switched into, if any; calls are made with its credentials.
     role: Identity | None = None
     notices: list[Notice] = field(default_factory=list)
+    # IAM asks the user to choose a new password before anything else (a reset one).
+    must_change_password: bool = False
 
     @property
     def acting(self) -> Identity:

@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -27,12 +28,20 @@ from .sessions import LIFETIME, Identity
 SIGNIN_SOURCE = "signin.amazonaws.com"
 FAILED = "Failed authentication"
 
-# The IAM side of password sign-in: `verify_console_password(platform, account_id,
-# user_name, password)` in `airlock.iam`, returning the user's Principal when the
-# password is that user's current login-profile password, else None. Looked up when
-# used, so the console runs (with access-key sign-in) where IAM does not offer it.
-PasswordCheck = Callable[[Platform, str, str, str], Principal | None]
-PASSWORD_CHECK = ("airlock.iam", "verify_console_password")
+
+class PasswordSignIn(Protocol):
+    """What IAM answers for a right password: the user, and whether it must change it now."""
+
+    principal: Principal
+    password_reset_required: bool
+
+
+# The IAM side of password sign-in: `verify_password(platform, account_id, user_name,
+# password)` in `airlock.iam` (login profiles), answering a PasswordSignIn when the
+# password is that user's console password, else None. Looked up when used, so the
+# console runs (with access-key sign-in) on a build of IAM without login profiles.
+PasswordCheck = Callable[[Platform, str, str, str], PasswordSignIn | None]
+PASSWORD_CHECK = ("airlock.iam", "verify_password")
 
 
 class SignInFailed(Exception):
@@ -45,6 +54,7 @@ class SignedIn:
 
     identity: Identity
     expires_at: datetime | None
+    must_change_password: bool = False
 
 
 def password_check() -> PasswordCheck | None:
@@ -112,7 +122,7 @@ def unknown_principal(platform: Platform, account_id: str | None, user: str) -> 
     )
 
 
-def sign_in(platform: Platform, caller: Caller) -> SignedIn:
+def sign_in(platform: Platform, caller: Caller, *, must_change_password: bool = False) -> SignedIn:
     """Console credentials for a verified principal, issued with its `ConsoleLogin` event.
 
     As AWS's sign-in service does, the console session gets temporary credentials of
@@ -127,4 +137,4 @@ def sign_in(platform: Platform, caller: Caller) -> SignedIn:
         key_id = key.access_key_id
         _record(session, context_of(platform, caller, "signin"), None)
     identity = Identity(key_id, principal.arn, principal.account_id, label_of(principal))
-    return SignedIn(identity, expires)
+    return SignedIn(identity, expires, must_change_password)

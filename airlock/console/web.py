@@ -30,6 +30,8 @@ SIGNIN_COOKIE = "airlock_console_signin"
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 MAX_FORM = 64 * 1024
+# What a user whose password must change may still reach.
+PASSWORD_PATHS = {f"{BASE}/change-password", f"{BASE}/signout"}
 
 
 class Console:
@@ -257,6 +259,8 @@ def _run(
         except SignedOut:
             console.sessions.close(session.id)
             return redirect(f"{BASE}/signin")
+        if session.must_change_password and request.url.path not in PASSWORD_PATHS:
+            return redirect(f"{BASE}/change-password")
     return handler(View(console, request, session, caller, form))
 
 

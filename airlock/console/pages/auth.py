@@ -75,8 +75,10 @@ def signin_submit(view: View) -> Response:
         )
     platform = view.platform
     try:
-        principal = _verified(view, method, form)
-        signed_in = sign_in(platform, Caller(principal, source, agent))
+        principal, must_change = _verified(view, method, form)
+        signed_in = sign_in(
+            platform, Caller(principal, source, agent), must_change_password=must_change
+        )
     except (SignInFailed, ServiceError):
         view.console.limiter.failed(who, source)
         _record_failure(view, method, form, source, agent, FAILED)
@@ -85,17 +87,18 @@ def signin_submit(view: View) -> Response:
         )
     view.console.limiter.succeeded(who, source)
     session = view.console.sessions.open(signed_in.identity, signed_in.expires_at)
-    response = redirect(f"{BASE}/")
+    session.must_change_password = signed_in.must_change_password
+    response = redirect(f"{BASE}/change-password" if session.must_change_password else f"{BASE}/")
     response.set_cookie(COOKIE, session.id, httponly=True, samesite="strict", path=BASE)
     response.delete_cookie(SIGNIN_COOKIE, path=BASE)
     return response
 
 
-def _verified(view: View, method: str, form: dict[str, str]) -> Principal:
+def _verified(view: View, method: str, form: dict[str, str]) -> tuple[Principal, bool]:
+    """The principal the form's credentials are, and whether its password must change."""
     if method == "keys":
-        return key_principal(
-            view.platform, form.get("access_key_id", "").strip(), form.get("secret", "")
-        )
+        key = form.get("access_key_id", "").strip()
+        return key_principal(view.platform, key, form.get("secret", "")), False
     check = password_check()
     if check is None:
         raise SignInFailed("password sign-in is not available")
@@ -107,7 +110,7 @@ def _verified(view: View, method: str, form: dict[str, str]) -> Principal:
     )
     if found is None:
         raise SignInFailed(FAILED)
-    return found
+    return found.principal, found.password_reset_required
 
 
 def _record_failure(
@@ -126,6 +129,29 @@ def _record_failure(
         account = form.get("account", "").strip()
         principal = unknown_principal(platform, account, form.get("user_name", "").strip())
     record_sign_in(platform, Caller(principal, source, agent), why)
+
+
+def change_password_page(view: View) -> Response:
+    """The form to choose a new password (IAM ChangePassword as the user)."""
+    return view.render("password.html")
+
+
+def change_password(view: View) -> Response:
+    """ChangePassword through the call path; a refused one (policy, wrong current) is shown."""
+    session = view.session
+    assert session is not None
+    form = view.form
+    if form.get("new_password", "") != form.get("confirm_password", ""):
+        session.tell("error", "The new passwords do not match.")
+        return redirect(f"{BASE}/change-password")
+    params = {
+        "OldPassword": form.get("old_password", ""),
+        "NewPassword": form.get("new_password", ""),
+    }
+    if view.act("iam", "ChangePassword", params, "Your password is changed.") is None:
+        return redirect(f"{BASE}/change-password")
+    session.must_change_password = False
+    return redirect(f"{BASE}/")
 
 
 def signout(view: View) -> Response:
@@ -186,6 +212,8 @@ def routes(console: Console) -> list[Route]:
         Route("/signin", page(console, signin_page, signed_in=False), methods=["GET"]),
         Route("/signin", page(console, signin_submit, signed_in=False), methods=["POST"]),
         Route("/signout", page(console, signout), methods=["POST"]),
+        Route("/change-password", page(console, change_password_page), methods=["GET"]),
+        Route("/change-password", page(console, change_password), methods=["POST"]),
         Route("/switch-role", page(console, switch_page), methods=["GET"]),
         Route("/switch-role", page(console, switch_submit), methods=["POST"]),
         Route("/switch-back", page(console, switch_back), methods=["POST"]),
