@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -47,9 +48,18 @@ class Console:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=shown,
         )
         self.templates.globals["base"] = BASE
         self.templates.filters["status"] = status_class
+
+
+def shown(value: object) -> object:
+    """How a page prints a value: times to the second, in UTC, as people read them."""
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC) if value.tzinfo else value
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value
 
 
 def status_class(status: object) -> str:
