@@ -87,8 +87,15 @@ class SessionStore:
             expires_at=expires,
         )
         with self._lock:
+            self._forget_expired()
             self._sessions[session.id] = session
         return session
+
+    def _forget_expired(self) -> None:
+        """Drop every ended session (called with the lock held, at each sign-in)."""
+        now = self.clock.now()
+        for ended in [k for k, v in self._sessions.items() if now >= v.expires_at]:
+            del self._sessions[ended]
 
     def get(self, session_id: str | None) -> ConsoleSession | None:
         """The live session of an id; an expired one is forgotten."""
@@ -138,6 +145,12 @@ class SignInLimiter:
             times.popleft()
         return times
 
+    def _tidy(self) -> None:
+        """Forget keys whose failures are all older than the window (lock held)."""
+        cutoff = self.clock.now() - self.window
+        for key in [k for k, times in self._failures.items() if not times or times[-1] <= cutoff]:
+            del self._failures[key]
+
     def retry_after(self, user: str, source: str) -> int | None:
         """Seconds until `user` may try again from `source`, or None when they may now."""
         with self._lock:
@@ -157,6 +170,7 @@ class SignInLimiter:
         """Count a failed sign-in."""
         now = self.clock.now()
         with self._lock:
+            self._tidy()
             self._recent(("user", f"{user}|{source}")).append(now)
             self._recent(("source", source)).append(now)
 

@@ -259,16 +259,18 @@ def _run(
     caller = None
     if session is not None:
         client = request.client
+        source = client.host if client else "127.0.0.1"
+        agent = request.headers.get("user-agent", "")
         try:
-            caller = caller_of(
-                console.platform,
-                session.acting,
-                client.host if client else "127.0.0.1",
-                request.headers.get("user-agent", ""),
-            )
+            caller = caller_of(console.platform, session.acting, source, agent)
         except SignedOut:
-            console.sessions.close(session.id)
-            return redirect(f"{BASE}/signin")
+            if session.role is None:
+                console.sessions.close(session.id)
+                return redirect(f"{BASE}/signin")
+            # The role's session ended before the console's: back to the signed-in user.
+            session.tell("error", f"The session of {session.role.label} ended.")
+            session.role = None
+            return redirect(f"{BASE}/")
         if session.must_change_password and request.url.path not in PASSWORD_PATHS:
             return redirect(f"{BASE}/change-password")
     return handler(View(console, request, session, caller, form))
