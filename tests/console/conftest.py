@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from tests.support import LiveServer
+
+from .support import Browsers
+
 HINT = "install Debian's chromium: apt-get install chromium"
 
 
@@ -45,3 +49,11 @@ def browser(playwright: Playwright, chromium_executable: str) -> Iterator[Browse
     )
     yield launched
     launched.close()
+
+
+@pytest.fixture
+def browsers(server: LiveServer) -> Iterator[Browsers]:
+    """Plain HTTP clients of the server (for what needs no page to be drawn)."""
+    opened = Browsers(server)
+    yield opened
+    opened.close()

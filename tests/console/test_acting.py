@@ -4,22 +4,11 @@ switch role keeps the user, and the sign-in form needs its own token."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from tests.support import LiveServer
 
 from .support import Browsers, csrf_token, user_keys
 from .test_denials import READ_ONLY, pending_version, status_of
-
-
-@pytest.fixture
-def browsers(server: LiveServer) -> Iterator[Browsers]:
-    """HTTP clients of the server."""
-    opened = Browsers(server)
-    yield opened
-    opened.close()
 
 
 def test_a_denied_approval_changes_nothing_and_shows_why(

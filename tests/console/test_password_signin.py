@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,14 +14,11 @@ from .support import Browsers, csrf_token
 PASSWORD = "Correct-horse-7-battery"
 
 
-@pytest.fixture
-def browsers(server: LiveServer) -> Iterator[Browsers]:
-    """HTTP clients of the server."""
+@pytest.fixture(autouse=True)
+def _login_profiles() -> None:
+    """These tests need IAM's login profiles (merged separately from the console)."""
     if password_check() is None:
         pytest.skip("this build of IAM has no login profiles (airlock.iam.verify_password)")
-    opened = Browsers(server)
-    yield opened
-    opened.close()
 
 
 def sign_in(browsers: Browsers, account: str, user: str, password: str) -> tuple[object, str]:

@@ -15,14 +15,6 @@ from tests.support import LiveServer, live_server
 from .support import Browsers, csrf_token, user_keys
 
 
-@pytest.fixture
-def browsers(server: LiveServer) -> Iterator[Browsers]:
-    """HTTP clients of the server."""
-    opened = Browsers(server)
-    yield opened
-    opened.close()
-
-
 def console_logins(server: LiveServer) -> list[dict[str, object]]:
     """The ConsoleLogin events of the first account's trail, newest first."""
     trail = server.client("cloudtrail")
