@@ -9,23 +9,25 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from airlock.core.api import Params, Resource, ResourceFinder, ServiceApi
-from airlock.core.context import RequestContext
+from airlock.core.context import PrincipalType, RequestContext
 from airlock.core.errors import ServiceError
 from airlock.core.paging import paginate
 
 from .credentials import ServiceCredentials
 from .errors import NoSuchEntity
+from .logins import LoginProfiles
 from .policies import PolicyStore
 from .service import IamService, iam_arn
 
 
 @dataclass
 class Iam:
-    """IAM for one transaction: principals, policies and users' service-specific credentials."""
+    """IAM for one transaction: principals, policies and users' passwords and credentials."""
 
     principals: IamService
     policies: PolicyStore
     credentials: ServiceCredentials
+    logins: LoginProfiles
 
 
 def _factory(platform: Any, session: Session) -> Iam:
@@ -33,6 +35,7 @@ def _factory(platform: Any, session: Session) -> Iam:
         IamService(session, platform.clock),
         PolicyStore(session, platform.clock),
         ServiceCredentials(session, platform.clock),
+        LoginProfiles(session, platform.clock),
     )
 
 
@@ -50,6 +53,9 @@ def named(kind: str, param: str) -> ResourceFinder[Iam]:
 
     def find(iam: Iam, ctx: RequestContext, params: Params) -> list[Resource]:
         name = params.get(param)
+        if not name and kind == "user" and ctx.principal.type is PrincipalType.USER:
+            # Without a user name, user operations act on, and are authorized on, the caller.
+            name = ctx.principal.arn.rsplit("/", 1)[-1]
         if not name:
             return [Resource(f"arn:aws:iam::{ctx.account_id}:{kind}/*")]
         arn = iam_arn(ctx.account_id, kind, str(params.get("Path") or "/"), str(name))

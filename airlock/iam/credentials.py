@@ -32,7 +32,7 @@ MAX_PER_USER_AND_SERVICE = 2
 # scrypt's cost: about 16 MiB and a few tens of milliseconds per check.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 # Checked when a user name has no credential, so that an unknown name costs what a known one does.
-_DECOY_HASH = "$".join(["scrypt", "16384", "8", "1", "A" * 22 + "==", "A" * 43 + "="])
+DECOY_HASH = "$".join(["scrypt", "16384", "8", "1", "A" * 22 + "==", "A" * 43 + "="])
 
 
 def hash_password(password: str) -> str:
@@ -165,7 +165,7 @@ class ServiceCredentials:
         )
         candidates = [(row[0], row[1]) for row in rows]
         if not candidates:
-            password_matches(password, _DECOY_HASH)
+            password_matches(password, DECOY_HASH)
             return None
         for credential, user in candidates:
             if password_matches(password, credential.password_hash):

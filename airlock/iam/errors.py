@@ -43,3 +43,15 @@ class PolicyNotAttachable(ClientFault):
     """`PolicyNotAttachable` (400)."""
 
     code = "PolicyNotAttachable"
+
+
+class PasswordPolicyViolation(ClientFault):
+    """`PasswordPolicyViolation` (400)."""
+
+    code = "PasswordPolicyViolation"
+
+
+class InvalidUserType(ClientFault):
+    """`InvalidUserType` (400)."""
+
+    code = "InvalidUserType"

@@ -151,3 +151,19 @@ class IamServiceCredential(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), default="Active")
     created_at: Mapped[datetime]
+
+
+class IamLoginProfile(Base):
+    """A user's console password (a login profile), kept only as a salted scrypt hash."""
+
+    __tablename__ = "iam_login_profiles"
+
+    # One profile per user; it goes with the user (DeleteUser refuses while it exists).
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("iam_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    password_reset_required: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]

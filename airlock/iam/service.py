@@ -19,6 +19,7 @@ from .models import (
     IamGroup,
     IamGroupMember,
     IamInlinePolicy,
+    IamLoginProfile,
     IamRole,
     IamServiceCredential,
     IamTag,
@@ -83,6 +84,8 @@ class IamService:
     def delete_user(self, account_id: str, name: str) -> None:
         """Delete a user that has no keys, policies or groups left (as AWS insists)."""
         user = self.user(account_id, name)
+        if self._has(IamLoginProfile, IamLoginProfile.user_id, user.id):
+            raise DeleteConflict("Cannot delete entity, must delete login profile first.")
         if self.identity.keys_of(user.arn):
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
         if self._has(IamServiceCredential, IamServiceCredential.user_id, user.id):

@@ -10,6 +10,7 @@ instance with the fewest requests in flight.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import os
@@ -27,7 +28,7 @@ from typing import Any
 from ..training.process import die_with_parent
 from .capture import Capture, Captured
 from .metrics import Metrics
-from .upstream import Upstream
+from .upstream import NoAnswer, NotSent, Upstream
 
 # The key of the routing table in `platform.runtime`.
 FLEETS = "sagemaker.fleets"
@@ -126,8 +127,30 @@ class Instance:
     async def invoke(
         self, body: bytes, headers: dict[str, str], timeout: float = INVOKE_TIMEOUT
     ) -> tuple[int, dict[str, str], bytes]:
-        """POST /invocations; NotSent if the connection failed before the request went out."""
-        return await self.upstream.post("/invocations", body, headers, timeout)
+        """POST /invocations; NotSent if the connection failed before the request went out.
+
+        Also NotSent when the connection broke before one byte of an answer and the
+        process is found dead: it was killed with the request in its socket, so no
+        model ever answered it, and another instance may take it.
+        """
+        try:
+            return await self.upstream.post("/invocations", body, headers, timeout)
+        except (ConnectionResetError, NoAnswer) as error:
+            if await self._died():
+                raise NotSent(str(error)) from error
+            raise
+
+    async def _died(self, within: float = 1.0) -> bool:
+        """Whether the process has exited, or does within `within` seconds.
+
+        A killed process closes its sockets a moment before it can be reaped.
+        """
+        deadline = time.monotonic() + within
+        while self.exited() is None:
+            if self.process is None or time.monotonic() > deadline:
+                return self.process is None
+            await asyncio.sleep(0.01)
+        return True
 
 
 @dataclass
