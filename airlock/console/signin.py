@@ -8,11 +8,8 @@ long-term secret, and every call it makes is the principal's.
 from __future__ import annotations
 
 import hmac
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -29,21 +26,6 @@ SIGNIN_SOURCE = "signin.amazonaws.com"
 FAILED = "Failed authentication"
 
 
-class PasswordSignIn(Protocol):
-    """What IAM answers for a right password: the user, and whether it must change it now."""
-
-    principal: Principal
-    password_reset_required: bool
-
-
-# The IAM side of password sign-in: `verify_password(platform, account_id, user_name,
-# password)` in `airlock.iam` (login profiles), answering a PasswordSignIn when the
-# password is that user's console password, else None. Looked up when used, so the
-# console runs (with access-key sign-in) on a build of IAM without login profiles.
-PasswordCheck = Callable[[Platform, str, str, str], PasswordSignIn | None]
-PASSWORD_CHECK = ("airlock.iam", "verify_password")
-
-
 class SignInFailed(Exception):
     """The credentials were wrong (the message says no more than AWS's console does)."""
 
@@ -55,13 +37,6 @@ class SignedIn:
     identity: Identity
     expires_at: datetime | None
     must_change_password: bool = False
-
-
-def password_check() -> PasswordCheck | None:
-    """IAM's password verifier, when this build of IAM has login profiles."""
-    module = importlib.import_module(PASSWORD_CHECK[0])
-    check: PasswordCheck | None = getattr(module, PASSWORD_CHECK[1], None)
-    return check
 
 
 def label_of(principal: Principal) -> str:

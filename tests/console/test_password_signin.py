@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from airlock.console.signin import password_check
 from tests.support import LiveServer
 
 from .support import Browsers, csrf_token
 
 PASSWORD = "Correct-horse-7-battery"
-
-
-@pytest.fixture(autouse=True)
-def _login_profiles() -> None:
-    """These tests need IAM's login profiles (merged separately from the console)."""
-    if password_check() is None:
-        pytest.skip("this build of IAM has no login profiles (airlock.iam.verify_password)")
 
 
 def sign_in(browsers: Browsers, account: str, user: str, password: str) -> tuple[object, str]:

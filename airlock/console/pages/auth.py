@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from airlock.core.context import Principal
 from airlock.core.errors import ServiceError
+from airlock.iam import verify_password
 
 from ..acting import Caller, principal_of_key
 from ..sessions import Identity
@@ -17,7 +18,6 @@ from ..signin import (
     SignInFailed,
     key_principal,
     label_of,
-    password_check,
     record_sign_in,
     sign_in,
     unknown_principal,
@@ -35,7 +35,6 @@ def _signin_form(view: View, method: str, error: str = "", status: int = 200) ->
         method=method,
         error=error,
         csrf_token=token,
-        passwords=password_check() is not None,
         form=view.form,
     )
     response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", path=BASE)
@@ -99,10 +98,7 @@ def _verified(view: View, method: str, form: dict[str, str]) -> tuple[Principal,
     if method == "keys":
         key = form.get("access_key_id", "").strip()
         return key_principal(view.platform, key, form.get("secret", "")), False
-    check = password_check()
-    if check is None:
-        raise SignInFailed("password sign-in is not available")
-    found = check(
+    found = verify_password(
         view.platform,
         form.get("account", "").strip(),
         form.get("user_name", "").strip(),
