@@ -10,12 +10,31 @@ from tests.support import LiveServer
 TIMEOUT_MS = 60_000
 
 
-def signed_in_page(browser: Browser, server: LiveServer, keys: tuple[str, str]) -> Page:
-    """A new browser context's page, signed in to the console with an access key pair."""
+def _new_page(browser: Browser, server: LiveServer) -> Page:
+    """A new browser context's page on the console's sign-in form."""
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(f"{server.url}/console/")
+    return page
+
+
+def signed_in_with_password(
+    browser: Browser, server: LiveServer, account: str, user: str, password: str
+) -> Page:
+    """A new browser context's page, signed in as an IAM user with its password."""
+    page = _new_page(browser, server)
+    page.get_by_label("Account ID").fill(account)
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    return page
+
+
+def signed_in_page(browser: Browser, server: LiveServer, keys: tuple[str, str]) -> Page:
+    """A new browser context's page, signed in to the console with an access key pair."""
+    page = _new_page(browser, server)
     page.get_by_role("link", name="Sign in with access keys").click()
     page.get_by_label("Access key ID").fill(keys[0])
     page.get_by_label("Secret access key").fill(keys[1])

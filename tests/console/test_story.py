@@ -1,7 +1,8 @@
-"""The article's console steps in a real Chromium: the data scientist approves the model
-version with a reason and the CD pipeline starts; the approver switches role into staging,
-sees the staging endpoint InService, switches back and approves the manual gate with a
-summary; production is deployed, and the audit trail shows both approvals and who made them."""
+"""The article's console steps in a real Chromium: the data scientist (signed in with a
+password) approves the model version with a reason and the CD pipeline starts; the approver
+switches role into staging, sees the staging endpoint InService, switches back and approves
+the manual gate with a summary; production is deployed, and the audit trail shows both
+approvals and who made them."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from tests.examples.multi_account_support import (
 )
 from tests.support import LiveServer, wait_for
 
-from .browsing import signed_in_page, version_page
+from .browsing import signed_in_page, signed_in_with_password, version_page
 
 READ_ONLY_ROLE = "console-read-only"
+PASSWORD = "Iris-model-2-staging"
 
 
 def policy(*statements: dict[str, Any]) -> str:
@@ -90,12 +92,13 @@ def test_the_scientist_and_the_approver_deploy_the_model_from_the_console(
     story = registered_model(server)
     ds, staging, prod = server.first_account_id(), story.ids["staging"], story.ids["prod"]
     iam = server.client("iam")
-    key = iam.create_access_key(UserName="scientist")["AccessKey"]
+    iam.create_login_profile(UserName="scientist", Password=PASSWORD)
     read_only_role(server, staging, ds)
     approver = approver_keys(server, staging)
 
-    # The data scientist approves the version with a reason; the CD pipeline starts.
-    scientist = signed_in_page(browser, server, (key["AccessKeyId"], key["SecretAccessKey"]))
+    # The data scientist signs in with a password and approves the version with a reason;
+    # the CD pipeline starts.
+    scientist = signed_in_with_password(browser, server, ds, "scientist", PASSWORD)
     expect(scientist.locator("#who")).to_have_text(f"scientist @ {ds}")
     version_page(scientist, server, story.group, 1)
     scientist.get_by_label("Reason").fill("Accuracy 0.96 on the held-out rows")
