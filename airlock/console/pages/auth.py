@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -185,7 +186,7 @@ def switch_submit(view: View) -> Response:
     params = {"RoleArn": f"arn:aws:iam::{account}:role/{role}", "RoleSessionName": name}
     out = view.act("sts", "AssumeRole", params, f"Switched to {role} in {account}.")
     if out is None:
-        return redirect(f"{BASE}/switch-role?account={account}&role={role}")
+        return redirect(f"{BASE}/switch-role?" + urlencode({"account": account, "role": role}))
     credentials = out["Credentials"]
     arn = out["AssumedRoleUser"]["Arn"]
     display = form.get("display_name", "").strip() or f"{role}"

@@ -5,7 +5,11 @@
   function refresh(element) {
     var url = element.getAttribute("data-refresh");
     fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (response) {
+        // A session that ended sends the fragment's request to the sign-in page: go there.
+        if (response.redirected) { window.location.assign(response.url); return null; }
+        return response.ok ? response.text() : null;
+      })
       .then(function (html) {
         if (html !== null && html !== element.innerHTML) {
           var active = document.activeElement;
