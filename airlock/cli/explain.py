@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import configparser
-import json
 from datetime import UTC, datetime
 
-from airlock.core.api import Resource
-from airlock.core.context import RequestContext
 from airlock.gateway import Airlock
-from airlock.iam.authorizer import Authorizer
+from airlock.iam.explain import explain_decision
 from airlock.identity import IdentityService
 from airlock.identity.profiles import aws_dir
 
@@ -32,31 +29,13 @@ def explain(
         credential = IdentityService(session, platform.clock).resolve_key(key_id)
         if credential is None:
             raise ExplainError(f"The access key of profile {profile!r} is unknown to Airlock.")
-        principal = credential.principal
-        owner = (
-            resource.split(":")[4] if resource.count(":") >= 5 and resource.split(":")[4] else None
+        return explain_decision(
+            session,
+            platform.clock,
+            credential.principal,
+            action,
+            resource,
+            region=airlock.settings.region,
+            context=context,
+            at=datetime.now(UTC),
         )
-        ctx = RequestContext(
-            "explain",
-            principal.account_id,
-            airlock.settings.region,
-            principal,
-            "127.0.0.1",
-            datetime.now(UTC),
-            action.split(":", 1)[0],
-        )
-        request, decision = Authorizer(session, platform.clock).decide(
-            ctx, action, Resource(resource, owner, context=context)
-        )
-    lines = [
-        f"principal: {principal.arn}",
-        f"action:    {action}",
-        f"resource:  {resource}",
-        f"decision:  {decision.decision}",
-    ]
-    if not decision.allowed:
-        lines.append(f"message:   {decision.message(request)}")
-    for match in decision.matched:
-        lines.append(f"- {match.statement.effect} in a {match.policy_type}:")
-        lines.append("  " + json.dumps(match.statement.describe()))
-    return lines

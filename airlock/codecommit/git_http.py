@@ -49,6 +49,7 @@ from starlette.routing import Route
 from airlock.audit import record
 from airlock.auth import GitRefusal, verify_git_password
 from airlock.core.api import Resource
+from airlock.core.calls import caller_context
 from airlock.core.context import Principal, RequestContext
 from airlock.core.errors import ServiceError
 from airlock.iam import authenticate_git_password
@@ -261,14 +262,11 @@ def request_context(
     platform: Platform, request: GitRequest, principal: Principal
 ) -> RequestContext:
     """The context IAM decides with and the audit trail records."""
-    return RequestContext(
-        request_id=ids.request_id(),
-        account_id=principal.account_id,
-        region=platform.settings.region,
-        principal=principal,
-        source_ip=request.source_ip,
-        time=platform.clock.now(),
+    return caller_context(
+        platform,
+        principal,
         service="codecommit",
+        source_ip=request.source_ip,
         user_agent=request.user_agent,
     )
 

@@ -274,7 +274,7 @@ def get_pipeline_execution(svc: CodePipelineService, ctx: RequestContext, p: Par
 def list_pipeline_executions(svc: CodePipelineService, ctx: RequestContext, p: Params) -> Output:
     """The pipeline's executions, newest first."""
     pipeline = svc.require_pipeline(ctx.account_id, ctx.region, p["pipelineName"])
-    executions = svc.executions(pipeline)
+    executions = svc.executions(pipeline, summaries=True)
     wanted = ((p.get("filter") or {}).get("succeededInStage") or {}).get("stageName")
     if wanted:
         executions = [e for e in executions if svc.succeeded_in(e, wanted)]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from airlock.core.pipeline_actions import ActionProvider
 from airlock.platform.clock import Clock
@@ -115,12 +115,24 @@ class CodePipelineService:
     # -- executions ---------------------------------------------------------------------------
 
     def executions(
-        self, pipeline: Pipeline, *, active_only: bool = False
+        self, pipeline: Pipeline, *, active_only: bool = False, summaries: bool = False
     ) -> list[PipelineExecution]:
-        """The pipeline's executions, newest first."""
+        """The pipeline's executions, newest first.
+
+        With `summaries`, the columns a summary does not show (the declaration each
+        execution runs, its artifacts and variables) load only when read: decoding them
+        for a long history was most of ListPipelineExecutions' time.
+        """
         query = select(PipelineExecution).where(PipelineExecution.pipeline_pk == pipeline.id)
         if active_only:
             query = query.where(PipelineExecution.status.in_(ACTIVE))
+        if summaries:
+            query = query.options(
+                defer(PipelineExecution.declaration),
+                defer(PipelineExecution.artifacts),
+                defer(PipelineExecution.namespaces),
+                defer(PipelineExecution.variables),
+            )
         return list(self.session.scalars(query.order_by(PipelineExecution.seq.desc())))
 
     def execution(

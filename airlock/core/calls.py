@@ -63,6 +63,22 @@ def acting_context(
     )
 
 
+def caller_context(
+    platform: Any, principal: Principal, *, service: str, source_ip: str, user_agent: str
+) -> RequestContext:
+    """The context of a call `principal` makes itself (through git's HTTP, the console)."""
+    return RequestContext(
+        request_id=ids.request_id(),
+        account_id=principal.account_id,
+        region=platform.settings.region,
+        principal=principal,
+        source_ip=source_ip,
+        time=platform.clock.now(),
+        service=service,
+        user_agent=user_agent,
+    )
+
+
 def call(
     platform: Any,
     ctx: RequestContext,

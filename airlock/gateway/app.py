@@ -14,11 +14,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from airlock.codebuild import credentials
 from airlock.codecommit.git_http import git_routes
+from airlock.console import BASE as CONSOLE
+from airlock.console import console_routes
 from airlock.core.api import WAKE_WORKERS, ServiceApi
 from airlock.identity import ACCOUNTS_CHANGED, IdentityService
 from airlock.identity.profiles import refresh_profiles
@@ -187,9 +189,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         finally:
             airlock.stop()
 
+    console, console_mount = console_routes(airlock.platform)
     app = Starlette(
-        # Builds' container credentials and git's smart HTTP (CodeCommit's
-        # `/v1/repos/<name>`) are no AWS wire protocol.
+        # Builds' container credentials, git's smart HTTP (CodeCommit's
+        # `/v1/repos/<name>`) and the console are no AWS wire protocol.
         routes=[
             Route(
                 credentials.ROUTE,
@@ -197,10 +200,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 methods=["GET"],
             ),
             *git_routes(airlock.platform),
+            Route(CONSOLE, lambda _: RedirectResponse(CONSOLE + "/"), methods=["GET"]),
+            *console_mount,
             Route("/{path:path}", airlock.endpoint, methods=METHODS),
         ],
         middleware=[Middleware(FastLane, gateway=airlock.gateway)],
         lifespan=lifespan,
     )
     app.state.airlock = airlock
+    app.state.console = console
     return app

@@ -8,6 +8,7 @@ import json
 import tarfile
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import xgboost as xgb
 
 from tests.cloudformation.sets import Organization
+from tests.sagemaker.projects_support import project_status, scientist
 from tests.support import LiveServer, wait_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multi-account"
@@ -22,6 +24,7 @@ IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 LAUNCH = "AmazonSageMakerServiceCatalogProductsLaunchRole"
 USE = "AmazonSageMakerServiceCatalogProductsUseRole"
 VISIBLE = [{"Key": "sagemaker:studio-visibility", "Value": "true"}]
+PROJECT = "iris-multi-01"
 
 
 def policy(*statements: dict[str, Any]) -> str:
@@ -267,3 +270,100 @@ def approval_token(cp: Any, pipeline: str, execution_id: str) -> str:
         return str(token) if token else None
 
     return wait_for(waiting, timeout=60, interval=0.1, what="the approval's token")
+
+
+@dataclass
+class Story:
+    """The article's set-up, up to a model registered in the project's group."""
+
+    ids: dict[str, str]
+    scientist: Any  # the data scientist's SageMaker client
+    scientist_arn: str
+    models: str  # the data science bucket
+    project_id: str
+    group: str
+    pipeline: str
+    first_execution: str  # the pipeline's run at its creation (stops at Build)
+    package: str  # the registered version, pending approval
+    train: np.ndarray
+    holdout: np.ndarray
+
+
+def registered_model(server: LiveServer) -> Story:
+    """The organization, target roles, bucket, product, project and a registered model.
+
+    The pipeline's first run (at its creation) builds before any model is approved: the
+    build creates and shares the group, then stops at Build for want of an approved
+    model; registering a model does not start the pipeline.
+    """
+    ds = server.first_account_id()
+    ids = organization(server, ds)
+    sm, scientist_arn = scientist(server)
+    sm.enable_sagemaker_servicecatalog_portfolio()
+    use_role = f"arn:aws:iam::{ds}:role/service-role/{USE}"
+    staging_role = target_role(server, ids["staging"], "staging", use_role)
+    prod_role = target_role(server, ids["prod"], "prod", use_role)
+    assert staging_role == f"arn:aws:iam::{ids['staging']}:role/sagemaker-role-staging"
+    assert prod_role == f"arn:aws:iam::{ids['prod']}:role/sagemaker-role-prod"
+    models = data_science_bucket(server, ds, [ids["staging"], ids["prod"]])
+    seed_bucket = f"mlops-templates-{ds}"
+    add_project_policies(server, ds, seed_bucket)
+    product = publish(server, ds, seed_bucket, scientist_arn)
+    sm.create_project(
+        ProjectName=PROJECT,
+        ProjectDescription="Multi account deployment of the iris model",
+        ServiceCatalogProvisioningDetails={
+            "ProductId": product,
+            "ProvisioningParameters": [
+                {"Key": "SageMakerExecutionRoleStagingName", "Value": "sagemaker-role-staging"},
+                {"Key": "SageMakerExecutionRoleProdName", "Value": "sagemaker-role-prod"},
+                {"Key": "OrganizationalUnitStagingId", "Value": ids["staging-ou"]},
+                {"Key": "OrganizationalUnitProdId", "Value": ids["prod-ou"]},
+                {"Key": "SeedCodeBucket", "Value": seed_bucket},
+            ],
+        },
+    )
+    project = project_status(sm, PROJECT, ("CreateCompleted", "CreateFailed"), timeout=120)
+    assert project["ProjectStatus"] == "CreateCompleted", project
+    project_id = project["ProjectId"]
+    group = f"{PROJECT}-{project_id}"
+    pipeline = f"sagemaker-{PROJECT}-{project_id}-modeldeploy"
+    cp = server.client("codepipeline")
+    [first] = wait_for(lambda: executions(cp, pipeline) or None, what="the first execution")
+    stage(cp, pipeline, "Build", first["pipelineExecutionId"], "Failed")
+    train, holdout = iris_split()
+    s3 = server.client("s3")
+    s3.put_object(Bucket=models, Key=f"{PROJECT}/model.tar.gz", Body=model_archive(train))
+    package = register(sm, group, f"s3://{models}/{PROJECT}/model.tar.gz")
+    assert len(executions(cp, pipeline)) == 1
+    return Story(
+        ids,
+        sm,
+        scientist_arn,
+        models,
+        project_id,
+        group,
+        pipeline,
+        first["pipelineExecutionId"],
+        package,
+        train,
+        holdout,
+    )
+
+
+def started_by_approval(server: LiveServer, story: Story) -> str:
+    """The pipeline's run that approving the version started (by its EventBridge rule)."""
+    cp = server.client("codepipeline")
+    started = wait_for(
+        lambda: next(
+            (
+                e
+                for e in executions(cp, story.pipeline)
+                if e["pipelineExecutionId"] != story.first_execution
+            ),
+            None,
+        ),
+        what="the approval to start the pipeline",
+    )
+    assert started["trigger"]["triggerType"] == "CloudWatchEvent", started
+    return str(started["pipelineExecutionId"])

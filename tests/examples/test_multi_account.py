@@ -13,25 +13,18 @@ import numpy as np
 import pytest
 
 from tests.cloudformation.sets import operation_done
-from tests.sagemaker.projects_support import project_status, scientist
 from tests.support import LiveServer, wait_for
 
 from .multi_account_support import (
-    USE,
-    add_project_policies,
+    PROJECT,
     approval_token,
-    data_science_bucket,
     executions,
-    iris_split,
     model_archive,
-    organization,
-    publish,
     register,
+    registered_model,
     stage,
-    target_role,
+    started_by_approval,
 )
-
-PROJECT = "iris-multi-01"
 
 
 @pytest.fixture
@@ -97,49 +90,16 @@ def accuracy(server: LiveServer, account: str, endpoint: str, rows: np.ndarray) 
 def test_the_project_deploys_an_approved_model_to_staging_then_production(
     server: LiveServer,
 ) -> None:
-    ds = server.first_account_id()
-    ids = organization(server, ds)
-    sm, scientist_arn = scientist(server)
-    sm.enable_sagemaker_servicecatalog_portfolio()
-    use_role = f"arn:aws:iam::{ds}:role/service-role/{USE}"
-    staging_role = target_role(server, ids["staging"], "staging", use_role)
-    prod_role = target_role(server, ids["prod"], "prod", use_role)
-    assert staging_role == f"arn:aws:iam::{ids['staging']}:role/sagemaker-role-staging"
-    assert prod_role == f"arn:aws:iam::{ids['prod']}:role/sagemaker-role-prod"
-    models = data_science_bucket(server, ds, [ids["staging"], ids["prod"]])
-    seed_bucket = f"mlops-templates-{ds}"
-    add_project_policies(server, ds, seed_bucket)
-    product = publish(server, ds, seed_bucket, scientist_arn)
-
-    sm.create_project(
-        ProjectName=PROJECT,
-        ProjectDescription="Multi account deployment of the iris model",
-        ServiceCatalogProvisioningDetails={
-            "ProductId": product,
-            "ProvisioningParameters": [
-                {"Key": "SageMakerExecutionRoleStagingName", "Value": "sagemaker-role-staging"},
-                {"Key": "SageMakerExecutionRoleProdName", "Value": "sagemaker-role-prod"},
-                {"Key": "OrganizationalUnitStagingId", "Value": ids["staging-ou"]},
-                {"Key": "OrganizationalUnitProdId", "Value": ids["prod-ou"]},
-                {"Key": "SeedCodeBucket", "Value": seed_bucket},
-            ],
-        },
-    )
-    project = project_status(sm, PROJECT, ("CreateCompleted", "CreateFailed"), timeout=120)
-    assert project["ProjectStatus"] == "CreateCompleted", project
-    project_id = project["ProjectId"]
-    group = f"{PROJECT}-{project_id}"
-    pipeline = f"sagemaker-{PROJECT}-{project_id}-modeldeploy"
+    story = registered_model(server)
+    ids, sm, group, pipeline = story.ids, story.scientist, story.group, story.pipeline
+    project_id, package, models = story.project_id, story.package, story.models
+    train, holdout = story.train, story.holdout
     cp = server.client("codepipeline")
+    s3 = server.client("s3")
     repository = server.client("codecommit").get_file(
         repositoryName=pipeline, commitSpecifier="main", filePath="build.py"
     )
     assert b"newest_approved" in repository["fileContent"]
-
-    # The pipeline's first run (at its creation) builds before any model is approved: the
-    # build creates and shares the group, then stops at Build for want of an approved model.
-    [first] = wait_for(lambda: executions(cp, pipeline) or None, what="the first execution")
-    stage(cp, pipeline, "Build", first["pipelineExecutionId"], "Failed")
     shared = json.loads(
         sm.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
     )
@@ -148,28 +108,9 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
         f"arn:aws:iam::{a}:root" for a in (ids["staging"], ids["prod"])
     )
 
-    # The data scientist registers a model; registering does not start the pipeline.
-    train, holdout = iris_split()
-    s3 = server.client("s3")
-    s3.put_object(Bucket=models, Key=f"{PROJECT}/model.tar.gz", Body=model_archive(train))
-    package = register(sm, group, f"s3://{models}/{PROJECT}/model.tar.gz")
-    assert len(executions(cp, pipeline)) == 1
-
-    # Approving it does.
+    # Approving the registered version starts the pipeline.
     sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
-    started = wait_for(
-        lambda: next(
-            (
-                e
-                for e in executions(cp, pipeline)
-                if e["pipelineExecutionId"] != first["pipelineExecutionId"]
-            ),
-            None,
-        ),
-        what="the approval to start the pipeline",
-    )
-    assert started["trigger"]["triggerType"] == "CloudWatchEvent", started
-    run = started["pipelineExecutionId"]
+    run = started_by_approval(server, story)
     stage(cp, pipeline, "Build", run, "Succeeded")
     stage(cp, pipeline, "DeployStaging", run, "Succeeded")
     staging = in_service(server, ids["staging"], f"{PROJECT}-staging")
