@@ -49,14 +49,19 @@ class Progress:
     console: Console
     steps: list[Step] = field(default_factory=list)
 
-    def run(self, title: str, who: str, account: str, action: Callable[[], str]) -> None:
-        """Run one step; its exception propagates after the step is shown as failed."""
-        step = Step(title, who, account)
+    def run(
+        self, title: str, who: str | Callable[[], str], account: str, action: Callable[[], str]
+    ) -> None:
+        """Run one step; its exception propagates after the step is shown as failed. `who`
+        may be known only once the step is over (a callable, then)."""
+        step = Step(title, who if isinstance(who, str) else "?", account)
         self.steps.append(step)
         started = time.monotonic()
         with self.console.status(f"[bold]{title}…"):
             try:
                 step.result = action()
+                if not isinstance(who, str):
+                    step.who = who()
             except BaseException as error:
                 step.seconds = time.monotonic() - started
                 step.result = f"[red]failed: {error}"
@@ -150,9 +155,7 @@ def play(
     )
     if stop_at_approval:
         story.print_approval_commands(console)
-        progress.run(
-            "   CD: ApproveDeployment (yours)", "you", ds, lambda: story.approved_by_user()
-        )
+        progress.run("   CD: ApproveDeployment (yours)", story.decider, ds, story.approved_by_user)
     else:
         progress.run("   CD: ApproveDeployment", story.approver_name, ds, story.approve_deployment)
     progress.run("   CD: DeployProd", robot, story.label("prod"), story.deploy_prod)

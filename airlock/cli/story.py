@@ -66,6 +66,7 @@ class Story:
         self.run_id = ""
         self.token = ""
         self.marks: dict[str, float] = {}
+        self.decided_by = ""
         self.admin = "root (ML engineer)"
         self.scientist_name = f"user/{SCIENTIST}"
         self.approver_name = f"user/{APPROVER}"
@@ -249,7 +250,12 @@ class Story:
         state = iris.stage(self.cp, self.pipeline_name, APPROVE, self.run_id, "Succeeded")
         self.marks["prod-approved"] = time.monotonic()
         latest = state["actionStates"][0]["latestExecution"]
+        self.decided_by = str(latest.get("lastUpdatedBy", ""))
         return f"Approved by {latest.get('lastUpdatedBy')}: {latest.get('summary')}"
+
+    def decider(self) -> str:
+        """Who gave the approval, as the table names principals (`user/approver`)."""
+        return self.decided_by.split(":", 5)[-1]
 
     def print_approval_commands(self, console: Console) -> None:
         """--stop-at-approval: the approver's credentials and the two ways to approve."""
