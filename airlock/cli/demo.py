@@ -71,13 +71,16 @@ class Progress:
         self.console.print(f"[green]✓[/] {title} [dim]({step.seconds:.2f} s)[/] {step.result}")
 
     def table(self, total: float) -> Table:
-        """The closing table: step, who acted, in which account, what happened, seconds."""
+        """The closing table: step, who acted, in which account, seconds (what each step
+        did is on its line above; a failed step's reason is in its row)."""
         table = Table(title=f"Airlock demo: {total:.1f} s in all")
-        for column in ("Step", "Who", "Account", "What happened"):
+        for column in ("Step", "Who", "Account"):
             table.add_column(column)
         table.add_column("Seconds", justify="right")
         for step in self.steps:
-            table.add_row(step.title, step.who, step.account, step.result, f"{step.seconds:.2f}")
+            failed = step.result.startswith("[red]")
+            title = f"{step.title}\n{step.result}" if failed else step.title
+            table.add_row(title, step.who, step.account, f"{step.seconds:.2f}")
         return table
 
 
@@ -171,6 +174,7 @@ def explore(settings: Settings, story: Story, console: Console) -> None:
         f"The server keeps running on {settings.endpoint_url}. In another shell:\n"
         f'  eval "$(airlock env --state-dir {state})"\n'
         "  aws organizations list-accounts\n"
+        "  aws sagemaker list-endpoints --profile staging\n"
         f"  airlock pipelines show {story.pipeline_name or 'PIPELINE'} --state-dir {state}\n"
         "Ctrl-C stops it."
     )

@@ -251,7 +251,7 @@ class Story:
         self.marks["prod-approved"] = time.monotonic()
         latest = state["actionStates"][0]["latestExecution"]
         self.decided_by = str(latest.get("lastUpdatedBy", ""))
-        return f"Approved by {latest.get('lastUpdatedBy')}: {latest.get('summary')}"
+        return f"Approved by {self.decider()}: {latest.get('summary')}"
 
     def decider(self) -> str:
         """Who gave the approval, as the table names principals (`user/approver`)."""
