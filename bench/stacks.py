@@ -221,7 +221,8 @@ class ProcessClients(EndpointClients):
     def __init__(self, url: str, region: str, keys: Keys) -> None:
         super().__init__(url, region)
         self.keys = keys
-        self.management = self.client("sts").get_caller_identity()["Account"]
+        self.management = ""
+        self.management = self.client("sts", keys=keys).get_caller_identity()["Account"]
 
     def credentials(self, account_id: str | None) -> tuple[Keys, str | None]:
         """The management account's root keys, or a session of the member's role."""
