@@ -70,9 +70,16 @@ def assert_story(out: str) -> dict[str, str]:
 
 def test_the_demo_plays_the_whole_story(tmp_path: Path) -> None:
     port, state = unused_port(), tmp_path / "demo"
-    command = [str(BIN / "airlock"), "demo", "--state-dir", str(state), "--port", str(port)]
+    # A state dir relative to the working directory, as `make demo` gives it.
+    command = [str(BIN / "airlock"), "demo", "--state-dir", "demo", "--port", str(port)]
     result = subprocess.run(
-        command, env=demo_env(), capture_output=True, text=True, timeout=300, check=False
+        command,
+        cwd=tmp_path,
+        env=demo_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     ids = assert_story(result.stdout)
@@ -99,7 +106,13 @@ def test_the_demo_plays_the_whole_story(tmp_path: Path) -> None:
         assert process_client(state, port, "codepipeline").list_pipelines()["pipelines"] == []
 
     again = subprocess.run(
-        command, env=demo_env(), capture_output=True, text=True, timeout=60, check=False
+        command,
+        cwd=tmp_path,
+        env=demo_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert again.returncode == 2
     assert "The demo needs a fresh state dir" in again.stderr
