@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import configparser
 import shlex
-import time
 from typing import Any
 
 from rich.console import Console
@@ -65,7 +64,6 @@ class Story:
         self.pipeline_name = ""
         self.run_id = ""
         self.token = ""
-        self.marks: dict[str, float] = {}
         self.decided_by = ""
         self.admin = "root (ML engineer)"
         self.scientist_name = f"user/{SCIENTIST}"
@@ -195,7 +193,6 @@ class Story:
             what="the approval to start the CD pipeline",
         )
         self.run_id = started["pipelineExecutionId"]
-        self.marks["approved"] = time.monotonic()
         return f"EventBridge started run {self.run_id[:8]} ({started['trigger']['triggerType']})"
 
     def build(self) -> str:
@@ -208,7 +205,6 @@ class Story:
         iris.stage(self.cp, self.pipeline_name, "DeployStaging", self.run_id, "Succeeded")
         sm = self.endpoint.client("sagemaker", self.ids["staging"])
         found = iris.in_service(sm, f"{self.project}-staging")
-        self.marks["staging"] = time.monotonic()
         count = found["ProductionVariants"][0]["CurrentInstanceCount"]
         return f"{self.project}-staging InService, {count} instance"
 
@@ -248,7 +244,6 @@ class Story:
     def approval(self) -> str:
         """Who decided the approval, and why, as GetPipelineState records it."""
         state = iris.stage(self.cp, self.pipeline_name, APPROVE, self.run_id, "Succeeded")
-        self.marks["prod-approved"] = time.monotonic()
         latest = state["actionStates"][0]["latestExecution"]
         self.decided_by = str(latest.get("lastUpdatedBy", ""))
         return f"Approved by {self.decider()}: {latest.get('summary')}"
@@ -328,7 +323,6 @@ class Story:
         iris.stage(self.cp, self.pipeline_name, "DeployProd", self.run_id, "Succeeded")
         sm = self.endpoint.client("sagemaker", self.ids["prod"])
         found = iris.in_service(sm, f"{self.project}-prod")
-        self.marks["prod"] = time.monotonic()
         count = found["ProductionVariants"][0]["CurrentInstanceCount"]
         return f"{self.project}-prod InService, {count} instances"
 
