@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from starlette.applications import Starlette
 
@@ -60,13 +61,16 @@ class Progress:
         with self.console.status(f"[bold]{title}…"):
             try:
                 step.result = action()
-                if not isinstance(who, str):
-                    step.who = who()
             except BaseException as error:
                 step.seconds = time.monotonic() - started
-                step.result = f"[red]failed: {error}"
-                self.console.print(f"[red]✗[/] {title} [dim]({step.seconds:.2f} s)[/]")
+                # The reason may hold brackets (a stage's action states) that are no markup.
+                reason = escape(str(error))
+                step.result = f"[red]failed: {reason}"
+                self.console.print(f"[red]✗[/] {title} [dim]({step.seconds:.2f} s)[/] {reason}")
                 raise
+            finally:
+                if not isinstance(who, str):
+                    step.who = who() or "?"
         step.seconds = time.monotonic() - started
         self.console.print(f"[green]✓[/] {title} [dim]({step.seconds:.2f} s)[/] {step.result}")
 

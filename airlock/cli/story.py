@@ -241,12 +241,13 @@ class Story:
         )
         return self.approval()
 
-    def approval(self) -> str:
+    def approval(self, status: str = "Succeeded") -> str:
         """Who decided the approval, and why, as GetPipelineState records it."""
-        state = iris.stage(self.cp, self.pipeline_name, APPROVE, self.run_id, "Succeeded")
+        state = iris.stage(self.cp, self.pipeline_name, APPROVE, self.run_id, status)
         latest = state["actionStates"][0]["latestExecution"]
         self.decided_by = str(latest.get("lastUpdatedBy", ""))
-        return f"Approved by {self.decider()}: {latest.get('summary')}"
+        verdict = "Approved" if status == "Succeeded" else "Rejected"
+        return f"{verdict} by {self.decider()}: {latest.get('summary')}"
 
     def decider(self) -> str:
         """Who gave the approval, as the table names principals (`user/approver`)."""
@@ -315,7 +316,7 @@ class Story:
 
         verdict = wait_until(decided, timeout=float("inf"), interval=0.5, what="your approval")
         if verdict != "Succeeded":
-            raise RuntimeError(f"the approval ended {verdict}: the run stops before production")
+            raise RuntimeError(f"{self.approval(verdict)}; the run stops before production")
         return self.approval()
 
     def deploy_prod(self) -> str:
