@@ -41,7 +41,8 @@ test: lint typecheck pytest
 serve: $(STAMP)
 	$(BIN)/airlock server
 
-# The main job on a fresh state dir (.airlock-demo, removed first); DEMO_FLAGS=--keep to explore.
+# The whole story on a fresh state dir (.airlock-demo, removed first); DEMO_FLAGS=--keep to
+# explore, DEMO_FLAGS=--stop-at-approval to give the production approval yourself.
 demo: $(STAMP)
 	rm -rf .airlock-demo
 	$(BIN)/airlock demo --state-dir .airlock-demo $(DEMO_FLAGS)

@@ -42,10 +42,10 @@ def figures(samples: list[float]) -> str:
     )
 
 
-def runs(description: str | None) -> int:
+def runs(description: str | None, default: int = 5) -> int:
     """The `--runs` the benchmark was asked for (5 by default)."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=default)
     return int(parser.parse_args().runs)
 
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
 import os
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -31,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from airlock.examples.iris import booster_archive
 from bench.common import sagemaker_role
 from bench.signed import SignedConnection
 from tests.sagemaker.test_endpoints import variant
@@ -51,16 +50,6 @@ def _booster() -> Any:
         xgb.DMatrix(table[:, 1:], label=table[:, 0]),
         20,
     )
-
-
-def _archive(booster: Any) -> bytes:
-    raw = bytes(booster.save_raw("ubj"))
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        info = tarfile.TarInfo("xgboost-model")
-        info.size = len(raw)
-        tar.addfile(info, io.BytesIO(raw))
-    return buffer.getvalue()
 
 
 def _drive(
@@ -173,7 +162,7 @@ def main() -> None:
         with server_process(state, port):
             s3, iam, sm = (process_client(state, port, s) for s in ("s3", "iam", "sagemaker"))
             s3.create_bucket(Bucket="bench-models")
-            s3.put_object(Bucket="bench-models", Key="m.tar.gz", Body=_archive(booster))
+            s3.put_object(Bucket="bench-models", Key="m.tar.gz", Body=booster_archive(booster))
             role = sagemaker_role(iam, "Bench")
             sm.create_model(
                 ModelName="bench",

@@ -8,7 +8,7 @@ it with a property changed in place on seven of them, and deletes it. Each durat
 the time from the call (CreateStack, UpdateStack, DeleteStack) to the first
 DescribeStacks that shows the operation complete, polled every 20 ms.
 
-Then it plays `airlock demo`'s first steps on the same server (an organization whose
+Then it plays the story's first steps (airlock.examples) on the same server (an organization whose
 staging and production OUs hold one account each; the data science account trains
 the iris model in a pipeline, registers it and approves it, its group and bucket
 policies sharing the package and its model data with both accounts), turns on trusted
@@ -32,8 +32,10 @@ from typing import Any
 
 import botocore.session
 
-from airlock.cli.demo import TARGETS, TRUST_SAGEMAKER, Demo
-from airlock.organizations import STACKSETS_MEMBER as STACK_SETS
+from airlock.examples import iris
+from airlock.examples.clients import EndpointClients, Keys
+from airlock.examples.multi_account import data_science_bucket, policy
+from airlock.examples.multi_account import organization as organization_of
 from bench.common import figures, own_server, runs
 from tests.cloudformation.test_stack_restart import allow, guarding_policy, log_target
 from tests.support import process_client, service_trust
@@ -42,6 +44,8 @@ REGION = "us-east-1"
 BOTH_AT_ONCE = {"MaxConcurrentPercentage": 100, "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE"}
 POLL = 0.02  # the benchmark's polling interval (20 ms granularity in the figures)
 TRUST = service_trust("lambda.amazonaws.com")
+TARGETS = ("staging", "prod")
+TRUST_SAGEMAKER = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
 
 
 def template(updated: bool = False) -> str:
@@ -210,44 +214,88 @@ def endpoint_template() -> str:
     )
 
 
+class ProcessClients(EndpointClients):
+    """Clients of the benchmark's server process: the management account's root keys from
+    the state dir, and a member account through its OrganizationAccountAccessRole."""
+
+    def __init__(self, url: str, region: str, keys: Keys) -> None:
+        super().__init__(url, region)
+        self.keys = keys
+        self.management = ""
+        self.management = self.client("sts", keys=keys).get_caller_identity()["Account"]
+
+    def credentials(self, account_id: str | None) -> tuple[Keys, str | None]:
+        """The management account's root keys, or a session of the member's role."""
+        if account_id in (None, self.management):
+            return self.keys, None
+        found = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+            RoleSessionName="bench",
+        )["Credentials"]
+        return (found["AccessKeyId"], found["SecretAccessKey"]), found["SessionToken"]
+
+
 @dataclass
 class Organization:
-    """The demo's organization on the benchmark's server: the data science (management)
+    """The story's organization on the benchmark's server: the data science (management)
     account with its approved, shared package, and the staging and production OUs."""
 
-    demo: Demo
+    clients: ProcessClients
+    ids: dict[str, str]
+    bucket: str
+    package: str
     cfn: Any = field(init=False)
     endpoints: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cfn = self.demo.client("cloudformation")
+        self.cfn = self.clients.client("cloudformation")
         self.endpoints = {
-            self.demo.facts[name]: self.demo.as_account(self.demo.facts[name], "sagemaker")
-            for name in TARGETS
+            self.ids[name]: self.clients.client("sagemaker", self.ids[name]) for name in TARGETS
         }
 
     @property
     def units(self) -> list[str]:
         """The two OUs the stack set deploys into (one account each)."""
-        return [self.demo.facts[f"{name}-ou"] for name in TARGETS]
+        return [self.ids[f"{name}-ou"] for name in TARGETS]
 
 
 def organization(state: Path, port: int) -> Organization:
-    """The demo's steps up to an approved package, then trusted access for StackSets.
-
-    The package's group policy lets the staging and production accounts deploy it, and
-    the bucket's policy lets them read its model data (see airlock/cli/demo.py)."""
+    """The story's organization (with trusted access for StackSets) and bucket, then the
+    iris pipeline's package in a group whose policy lets the staging and production
+    accounts deploy it; the bucket's policy lets them read its model data."""
     session = botocore.session.Session(profile="default")
     session.set_config_variable("credentials_file", str(state / "aws" / "credentials"))
     credentials = session.get_credentials()
-    demo = Demo(
+    clients = ProcessClients(
         f"http://127.0.0.1:{port}", REGION, (credentials.access_key, credentials.secret_key)
     )
-    for step in (demo.organization, demo.accounts, demo.data_science, demo.pipeline, demo.approve):
-        step()
-    demo.client("organizations").enable_aws_service_access(ServicePrincipal=STACK_SETS)
-    demo.client("cloudformation").activate_organizations_access()
-    return Organization(demo)
+    ds = clients.management
+    ids = organization_of(clients, ds)
+    readers = [f"arn:aws:iam::{ids[name]}:root" for name in TARGETS]
+    bucket = data_science_bucket(clients, ds, [ids[name] for name in TARGETS])
+    sm = clients.client("sagemaker")
+    group = sm.create_model_package_group(ModelPackageGroupName="iris-models")
+    arn = group["ModelPackageGroupArn"]
+    sm.put_model_package_group_policy(
+        ModelPackageGroupName="iris-models",
+        ResourcePolicy=policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": readers},
+                "Action": [
+                    "sagemaker:CreateModel",
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:ListModelPackages",
+                ],
+                "Resource": [arn, arn.replace("-group/", "/") + "/*"],
+            }
+        ),
+    )
+    role = iris.pipeline_role(clients.client("iam"))
+    iris.train_and_register(sm, clients.client("s3"), bucket, "iris-models", role, REGION)
+    package = iris.newest_version(sm, "iris-models")
+    sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
+    return Organization(clients, ids, bucket, package)
 
 
 def _operation(cfn: Any, name: str, operation_id: str) -> str:
@@ -291,8 +339,8 @@ def _settle(org: Organization, name: str, operation_id: str) -> None:
 def stack_set_run(org: Organization, name: str) -> float:
     """A fresh service-managed stack set of the endpoint template into the two OUs: seconds
     from CreateStackInstances until it is deployed (see `_deployed`); then taken away."""
-    demo, cfn, endpoint = org.demo, org.cfn, f"iris-{name}"
-    values = {"Package": demo.facts["package"], "Bucket": demo.facts["bucket"]}
+    cfn, endpoint = org.cfn, f"iris-{name}"
+    values = {"Package": org.package, "Bucket": org.bucket}
     cfn.create_stack_set(
         StackSetName=name,
         TemplateBody=endpoint_template(),

@@ -25,6 +25,7 @@ from botocore.config import Config
 from sqlalchemy.engine import make_url
 
 from airlock.cli.address import read_record, record_path
+from airlock.examples.clients import ServerClients
 from airlock.gateway import Airlock, create_app
 from airlock.identity import IdentityService
 from airlock.platform.clock import Clock
@@ -64,6 +65,11 @@ class LiveServer:
         """The endpoint URL."""
         return self.settings.endpoint_url
 
+    @property
+    def region(self) -> str:
+        """The server's default region."""
+        return self.settings.region
+
     def stop(self) -> None:
         """Shut the server down and wait for it."""
         self._server.should_exit = True
@@ -71,10 +77,7 @@ class LiveServer:
 
     def root_keys(self, account_id: str) -> tuple[str, str]:
         """The root access key pair of an account."""
-        with self.airlock.platform.db.read() as session:
-            key = IdentityService(session, self.airlock.platform.clock).root_key(account_id)
-            assert key is not None, f"account {account_id} has no root key"
-            return key.access_key_id, key.secret_access_key
+        return ServerClients(self.airlock).root_keys(account_id)
 
     def session_client(self, service: str, credentials: dict[str, Any]) -> Any:
         """A client for temporary credentials as STS returns them."""
@@ -86,8 +89,7 @@ class LiveServer:
 
     def first_account_id(self) -> str:
         """The account created on first start."""
-        with self.airlock.platform.db.read() as session:
-            return IdentityService(session, self.airlock.platform.clock).list_accounts()[0].id
+        return ServerClients(self.airlock).first_account()
 
     def create_account(self, name: str, email: str | None = None) -> str:
         """A standalone account outside any organization (as `airlock accounts create`)."""

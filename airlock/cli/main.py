@@ -28,7 +28,6 @@ from .builds import BuildLogError, print_build_log
 from .builds import client as api_client
 from .coverage import coverage
 from .deadletters import DeadLetterError, failed_deliveries
-from .demo import run_demo
 from .explain import ExplainError, explain
 from .history import HistoryError, approval_history
 from .metrics import MetricsError, endpoint_metrics
@@ -480,10 +479,21 @@ def demo(
     ] = Path(".airlock-demo"),
     port: Port = None,
     keep: Annotated[
-        bool, typer.Option("--keep", help="Leave the server running to explore the result")
+        bool,
+        typer.Option(
+            "--keep", help="Leave the server running to explore the result (no clean-up step)"
+        ),
+    ] = False,
+    stop_at_approval: Annotated[
+        bool,
+        typer.Option(
+            "--stop-at-approval",
+            help="Leave the production approval to you: print the command, wait for it",
+        ),
     ] = False,
 ) -> None:
-    """Run the main job: train and register in data science, deploy to staging, then production."""
+    """Play the article's story: organization, project, training, approval, the CD pipeline
+    through staging to production, and clean-up."""
     if state_dir.exists() and any(state_dir.iterdir()):
         typer.echo(
             f"The demo needs a fresh state dir; {state_dir} is not empty (remove it, or give "
@@ -491,9 +501,12 @@ def demo(
             err=True,
         )
         raise typer.Exit(2)
+    # The story brings numpy, scikit-learn and XGBoost: only this command pays for them.
+    from .demo import run_demo
+
     sock, settings = listening(make_settings(state_dir, port=port))
     logging.basicConfig(level=logging.WARNING)
-    raise typer.Exit(run_demo(settings, sock, console(), keep))
+    raise typer.Exit(run_demo(settings, sock, console(), keep, stop_at_approval))
 
 
 @app.command()

@@ -201,6 +201,9 @@ def create_build_environment(
 ) -> BuildEnvironment:
     """Make a build's environment under `root` (it must not hold another build's)."""
     server = dict(os.environ if server_env is None else server_env)
+    # A build runs in its own source directory: a relative state dir (`make demo`'s
+    # .airlock-demo) would put a PATH entry there that names nothing, and no python.
+    root = root.absolute()
     root.mkdir(parents=True, exist_ok=True)
     env_dir = root / "venv"
     home = root / "home"

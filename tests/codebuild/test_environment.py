@@ -118,6 +118,17 @@ def test_airlocks_bin_directory_is_not_on_the_builds_path(tmp_path: Path) -> Non
     assert environment.variables["VIRTUAL_ENV"] == str(environment.venv)
 
 
+def test_a_relative_root_gives_the_build_absolute_paths(
+    tmp_path: Path, src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    environment = create_build_environment(Path("state") / "build")
+    assert environment.venv == tmp_path / "state" / "build" / "venv"
+    assert environment.variables["PATH"].startswith(f"{environment.venv / 'bin'}:")
+    status, output = _run(environment, src, "python -c 'print(6 * 7)'")
+    assert (status, output[-1]) == ("SUCCEEDED", "42"), output
+
+
 def test_a_builds_force_reinstall_leaves_airlocks_environment_untouched(
     tmp_path: Path, src: Path
 ) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.cloudformation.sets import operation_done
+from airlock.examples.iris import accuracy, in_service
+from airlock.examples.multi_account import remove_deployments
 from tests.support import LiveServer, wait_for
 
 from .multi_account_support import (
@@ -31,21 +32,6 @@ from .multi_account_support import (
 def server(server_on_each_database: LiveServer) -> LiveServer:
     """The whole flow runs on SQLite and on PostgreSQL."""
     return server_on_each_database
-
-
-def in_service(server: LiveServer, account: str, name: str) -> dict[str, Any]:
-    """The account's endpoint once InService."""
-    sm = server.client("sagemaker", account)
-
-    def ready() -> dict[str, Any] | None:
-        try:
-            found: dict[str, Any] = sm.describe_endpoint(EndpointName=name)
-        except sm.exceptions.ClientError:
-            return None
-        assert found["EndpointStatus"] != "Failed", found
-        return found if found["EndpointStatus"] == "InService" else None
-
-    return wait_for(ready, timeout=120, what=f"endpoint {name} of {account}")
 
 
 def build_log(server: LiveServer, project: str) -> str:
@@ -76,17 +62,6 @@ def serving(server: LiveServer, account: str, endpoint: str) -> str:
     return str(model["PrimaryContainer"]["ModelPackageName"])
 
 
-def accuracy(server: LiveServer, account: str, endpoint: str, rows: np.ndarray) -> float:
-    """The endpoint's accuracy on the rows, invoked with the account's own credentials."""
-    runtime = server.client("sagemaker-runtime", account)
-    right = 0
-    for row in rows:
-        body = ",".join(f"{v:g}" for v in row[1:])
-        answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
-        right += int(float(answer["Body"].read().decode())) == int(row[0])
-    return right / len(rows)
-
-
 def test_the_project_deploys_an_approved_model_to_staging_then_production(
     server: LiveServer,
 ) -> None:
@@ -100,6 +75,7 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
         repositoryName=pipeline, commitSpecifier="main", filePath="build.py"
     )
     assert b"newest_approved" in repository["fileContent"]
+    # The first run's build created the group and shared it with the target accounts.
     shared = json.loads(
         sm.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
     )
@@ -113,7 +89,7 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     run = started_by_approval(server, story)
     stage(cp, pipeline, "Build", run, "Succeeded")
     stage(cp, pipeline, "DeployStaging", run, "Succeeded")
-    staging = in_service(server, ids["staging"], f"{PROJECT}-staging")
+    staging = in_service(server.client("sagemaker", ids["staging"]), f"{PROJECT}-staging")
     assert [v["CurrentInstanceCount"] for v in staging["ProductionVariants"]] == [1]
     stage(cp, pipeline, "TestStaging", run, "Succeeded")
     test_log = build_log(server, f"sagemaker-{PROJECT}-{project_id}-testing")
@@ -133,9 +109,10 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
         token=token,
     )
     stage(cp, pipeline, "DeployProd", run, "Succeeded")
-    prod = in_service(server, ids["prod"], f"{PROJECT}-prod")
+    prod = in_service(server.client("sagemaker", ids["prod"]), f"{PROJECT}-prod")
     assert [v["CurrentInstanceCount"] for v in prod["ProductionVariants"]] == [2]
-    assert accuracy(server, ids["prod"], f"{PROJECT}-prod", holdout) >= 0.8
+    prod_runtime = server.client("sagemaker-runtime", ids["prod"])
+    assert accuracy(prod_runtime, f"{PROJECT}-prod", holdout) >= 0.8
     done = cp.get_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=run)
     assert done["pipelineExecution"]["status"] == "Succeeded"
 
@@ -201,20 +178,8 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     assert len(executions(cp, pipeline)) == 4
 
     # Clean up as the article does: the stack sets' instances and the sets, then the project.
-    cfn = server.client("cloudformation")
-    for stage_name, unit, account in (
-        ("staging", ids["staging-ou"], ids["staging"]),
-        ("prod", ids["prod-ou"], ids["prod"]),
-    ):
-        name = f"sagemaker-{PROJECT}-{project_id}-deploy-{stage_name}"
-        removed = cfn.delete_stack_instances(
-            StackSetName=name,
-            DeploymentTargets={"OrganizationalUnitIds": [unit]},
-            Regions=[server.settings.region],
-            RetainStacks=False,
-        )
-        assert operation_done(cfn, name, removed["OperationId"])["Status"] == "SUCCEEDED"
-        cfn.delete_stack_set(StackSetName=name)
+    remove_deployments(server, server.first_account_id(), PROJECT, project_id, ids)
+    for account in (ids["staging"], ids["prod"]):
         assert server.client("sagemaker", account).list_endpoints()["Endpoints"] == []
     sm.delete_project(ProjectName=PROJECT)
 

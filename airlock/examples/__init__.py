@@ -1,0 +1,1 @@
+"""The article's multi-account story as reusable steps, for `airlock demo` and the tests."""
