@@ -31,6 +31,7 @@ from airlock.identity import IdentityService
 from airlock.platform.clock import Clock
 from airlock.platform.polling import wait_until
 from airlock.settings import Settings
+from tests.stores import fill_postgres_schema, seed_sqlite
 
 T = TypeVar("T")
 
@@ -180,6 +181,8 @@ def live_server(
     blob_url: str | None = None,
 ) -> Iterator[LiveServer]:
     """Start a server on the state dir (and database), stop it afterwards."""
+    if database_url is None:
+        seed_sqlite(state_dir)
     sock = free_socket()
     port = sock.getsockname()[1]
     settings = Settings(
@@ -193,8 +196,11 @@ def live_server(
 
 
 @contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL database; yields a URL that uses it."""
+def postgres_schema(migrated: bool = True) -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL database; yields a URL that uses it.
+
+    `migrated`: with the tables the migrations make (tests.stores), not empty.
+    """
     base = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
     if not base:
         import pytest
@@ -206,11 +212,15 @@ def postgres_schema() -> Iterator[str]:
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
+        if migrated:
+            fill_postgres_schema(plain, schema)
+        # Commits need not wait for the WAL's flush: what the tests kill is Airlock, never
+        # PostgreSQL, and a commit it was told of stays committed.
+        options = f"-csearch_path={schema} -csynchronous_commit=off"
+        yield url.update_query_dict({"options": options}).render_as_string(hide_password=False)
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute("SET synchronous_commit = off")
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
@@ -232,6 +242,8 @@ def server_process(
     With port 0 the server picks one; its address is known from the record it writes.
     Without `database_url` its store is SQLite in the state dir.
     """
+    if database_url is None:
+        seed_sqlite(state)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRLOCK_"))}
     binary = Path(sys.executable).parent / "airlock"
     command = [str(binary), "server", "--state-dir", str(state), "--port", str(port)]
