@@ -15,6 +15,7 @@ import numpy as np
 import xgboost as xgb
 
 from tests.cloudformation.sets import Organization
+from tests.sagemaker.projects_support import project_status
 from tests.support import LiveServer, wait_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multi-account"
@@ -267,3 +268,37 @@ def approval_token(cp: Any, pipeline: str, execution_id: str) -> str:
         return str(token) if token else None
 
     return wait_for(waiting, timeout=60, interval=0.1, what="the approval's token")
+
+
+def create_project(
+    sm: Any, name: str, product: str, ids: dict[str, str], seed_bucket: str
+) -> dict[str, Any]:
+    """CreateProject of the product with the article's parameters; the project once
+    CreateCompleted."""
+    sm.create_project(
+        ProjectName=name,
+        ProjectDescription="Multi account deployment of the iris model",
+        ServiceCatalogProvisioningDetails={
+            "ProductId": product,
+            "ProvisioningParameters": [
+                {"Key": "SageMakerExecutionRoleStagingName", "Value": "sagemaker-role-staging"},
+                {"Key": "SageMakerExecutionRoleProdName", "Value": "sagemaker-role-prod"},
+                {"Key": "OrganizationalUnitStagingId", "Value": ids["staging-ou"]},
+                {"Key": "OrganizationalUnitProdId", "Value": ids["prod-ou"]},
+                {"Key": "SeedCodeBucket", "Value": seed_bucket},
+            ],
+        },
+    )
+    project = project_status(sm, name, ("CreateCompleted", "CreateFailed"), timeout=120)
+    assert project["ProjectStatus"] == "CreateCompleted", project
+    return dict(project)
+
+
+def new_execution(cp: Any, pipeline: str, known: set[str], what: str) -> dict[str, Any]:
+    """The pipeline's first execution whose id is not among `known`, once it starts."""
+    return wait_for(
+        lambda: next(
+            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
+        ),
+        what=what,
+    )

@@ -13,17 +13,19 @@ import numpy as np
 import pytest
 
 from tests.cloudformation.sets import operation_done
-from tests.sagemaker.projects_support import project_status, scientist
+from tests.sagemaker.projects_support import scientist
 from tests.support import LiveServer, wait_for
 
 from .multi_account_support import (
     USE,
     add_project_policies,
     approval_token,
+    create_project,
     data_science_bucket,
     executions,
     iris_split,
     model_archive,
+    new_execution,
     organization,
     publish,
     register,
@@ -111,22 +113,7 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     add_project_policies(server, ds, seed_bucket)
     product = publish(server, ds, seed_bucket, scientist_arn)
 
-    sm.create_project(
-        ProjectName=PROJECT,
-        ProjectDescription="Multi account deployment of the iris model",
-        ServiceCatalogProvisioningDetails={
-            "ProductId": product,
-            "ProvisioningParameters": [
-                {"Key": "SageMakerExecutionRoleStagingName", "Value": "sagemaker-role-staging"},
-                {"Key": "SageMakerExecutionRoleProdName", "Value": "sagemaker-role-prod"},
-                {"Key": "OrganizationalUnitStagingId", "Value": ids["staging-ou"]},
-                {"Key": "OrganizationalUnitProdId", "Value": ids["prod-ou"]},
-                {"Key": "SeedCodeBucket", "Value": seed_bucket},
-            ],
-        },
-    )
-    project = project_status(sm, PROJECT, ("CreateCompleted", "CreateFailed"), timeout=120)
-    assert project["ProjectStatus"] == "CreateCompleted", project
+    project = create_project(sm, PROJECT, product, ids, seed_bucket)
     project_id = project["ProjectId"]
     group = f"{PROJECT}-{project_id}"
     pipeline = f"sagemaker-{PROJECT}-{project_id}-modeldeploy"
@@ -157,16 +144,8 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
 
     # Approving it does.
     sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
-    started = wait_for(
-        lambda: next(
-            (
-                e
-                for e in executions(cp, pipeline)
-                if e["pipelineExecutionId"] != first["pipelineExecutionId"]
-            ),
-            None,
-        ),
-        what="the approval to start the pipeline",
+    started = new_execution(
+        cp, pipeline, {first["pipelineExecutionId"]}, "the approval to start the pipeline"
     )
     assert started["trigger"]["triggerType"] == "CloudWatchEvent", started
     run = started["pipelineExecutionId"]
@@ -211,12 +190,7 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
         fileContent=b"Deployment notes\n",
         commitMessage="Add notes",
     )["commitId"]
-    pushed_run = wait_for(
-        lambda: next(
-            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
-        ),
-        what="the push to start the pipeline",
-    )
+    pushed_run = new_execution(cp, pipeline, known, "the push to start the pipeline")
     assert pushed_run["trigger"]["triggerType"] == "CloudWatchEvent"
     stage(cp, pipeline, "Source", pushed_run["pipelineExecutionId"], "Succeeded")
     revisions = cp.get_pipeline_execution(
@@ -241,12 +215,9 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     bad = register(sm, group, f"s3://{models}/{PROJECT}/bad.tar.gz")
     known = {e["pipelineExecutionId"] for e in executions(cp, pipeline)}
     sm.update_model_package(ModelPackageArn=bad, ModelApprovalStatus="Approved")
-    bad_run = wait_for(
-        lambda: next(
-            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
-        ),
-        what="the bad model's approval to start the pipeline",
-    )["pipelineExecutionId"]
+    bad_run = new_execution(cp, pipeline, known, "the bad model's approval to start the pipeline")[
+        "pipelineExecutionId"
+    ]
     stage(cp, pipeline, "TestStaging", bad_run, "Failed")
     assert "Below the threshold 0.8" in build_log(
         server, f"sagemaker-{PROJECT}-{project_id}-testing"
