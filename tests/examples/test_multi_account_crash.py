@@ -7,6 +7,7 @@ pipeline's history tells what happened."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from .multi_account_support import (
 PROJECT = "iris-crash-01"
 # Where the server can be killed, in the order the run reaches them.
 POINTS = (
+    "model-approved",  # UpdateModelPackage approved it: its event may not be delivered yet
     "build",  # the Build stage's build runs
     "staging-set",  # the staging stack set's operation runs
     "staging-endpoint",  # the staging stack instance's endpoint is being created
@@ -174,6 +176,9 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
     )
     package = register(sm, group, f"s3://{models}/{PROJECT}/model.tar.gz")
     sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
+    if "model-approved" in chosen:
+        server.restart()
+        cp = server.client("codepipeline")
     started = new_execution(
         cp, pipeline, {first["pipelineExecutionId"]}, "the approval to start the pipeline"
     )
@@ -243,6 +248,15 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
     )
     assert run.status()["status"] == "Succeeded", f"{run.status()}{note}"
 
+    def succeeded(account: str, operation: str) -> list[dict[str, Any]]:
+        """The account's trail of the calls of `operation` that succeeded."""
+        trail = server.client("cloudtrail", account)
+        events = trail.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": operation}]
+        )["Events"]
+        records = [json.loads(e["CloudTrailEvent"]) for e in events]
+        return [r for r in records if "errorCode" not in r]
+
     # Exactly one endpoint per target account, InService, serving the approved model.
     for account, suffix in ((ids["staging"], "staging"), (ids["prod"], "prod")):
         target = server.client("sagemaker", account)
@@ -255,6 +269,16 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
         model = target.describe_model(ModelName=variants[0]["ModelName"])
         assert model["PrimaryContainer"]["ModelPackageName"] == package, note
         assert len(target.list_models()["Models"]) == 1, f"{target.list_models()}{note}"
+        for operation in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint"):
+            made = succeeded(account, operation)
+            assert len(made) == 1, f"{operation} in {account}: {made}{note}"
+        answer = server.client("sagemaker-runtime", account).invoke_endpoint(
+            EndpointName=f"{PROJECT}-{suffix}", ContentType="text/csv", Body="5.1,3.5,1.4,0.2"
+        )
+        assert float(answer["Body"].read()) in (0.0, 1.0, 2.0), note
+    # One CreateStackInstances per stack set, however often the action was resumed.
+    made = succeeded(ds, "CreateStackInstances")
+    assert len(made) == 2, f"{made}{note}"
 
     # One stack instance per account and region, each with its stack; no other stack.
     cfn = server.client("cloudformation")
@@ -276,6 +300,10 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
             if o["Action"] == "CREATE"
         ]
         assert [o["Status"] for o in created] == ["SUCCEEDED"], f"{created}{note}"
+
+    # The approval started one run, whatever the kill interrupted of its delivery.
+    runs = [e["pipelineExecutionId"] for e in executions(run.cp, pipeline)]
+    assert runs == [run.execution, first["pipelineExecutionId"]], f"{runs}{note}"
 
     # The history: each action ran once, but a build the kill stopped, which failed with a
     # message that says so and was retried by a new build that succeeded.
