@@ -276,12 +276,9 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
             EndpointName=f"{PROJECT}-{suffix}", ContentType="text/csv", Body="5.1,3.5,1.4,0.2"
         )
         assert float(answer["Body"].read()) in (0.0, 1.0, 2.0), note
-    # One CreateStackInstances per stack set, however often the action was resumed.
-    made = succeeded(ds, "CreateStackInstances")
-    assert len(made) == 2, f"{made}{note}"
-
     # One stack instance per account and region, each with its stack; no other stack.
     cfn = server.client("cloudformation")
+    operation_ids: dict[str, str] = {}
     for suffix, account in (("staging", ids["staging"]), ("prod", ids["prod"])):
         name = sets[suffix]
         found = cfn.list_stack_instances(StackSetName=name)["Summaries"]
@@ -300,6 +297,18 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
             if o["Action"] == "CREATE"
         ]
         assert [o["Status"] for o in created] == ["SUCCEEDED"], f"{created}{note}"
+        operation_ids[name] = created[0]["OperationId"]
+
+    # One stack set operation per set, however often the action was resumed: a resumed
+    # action asks again with the same OperationId, which CloudFormation answers with the
+    # operation it already has.
+    made = {
+        (r["requestParameters"]["stackSetName"], r["responseElements"]["operationId"])
+        for r in succeeded(ds, "CreateStackInstances")
+    }
+    assert sorted(made) == sorted((name, operation_ids[name]) for name in sets.values()), (
+        f"{made}{note}"
+    )
 
     # The approval started one run, whatever the kill interrupted of its delivery.
     runs = [e["pipelineExecutionId"] for e in executions(run.cp, pipeline)]
@@ -321,6 +330,14 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
         statuses = [d["status"] for d in history if d["actionName"] == action]
         wanted = ["Succeeded", "Failed"] if action in retried else ["Succeeded"]
         assert statuses == wanted, f"{action}: {statuses}{note}"
+    # Each deploy action followed its one stack set operation across the restarts.
+    for action, name in (
+        ("DeployResourcesStaging", sets["staging"]),
+        ("DeployResourcesProd", sets["prod"]),
+    ):
+        deploy = next(d for d in history if d["actionName"] == action)
+        external = deploy["output"]["executionResult"].get("externalExecutionId")
+        assert external == operation_ids[name], f"{deploy}{note}"
     for action in retried:
         failed = next(d for d in history if d["actionName"] == action and d["status"] == "Failed")
         summary = failed["output"]["executionResult"]["externalExecutionSummary"]
