@@ -302,12 +302,12 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
     # One stack set operation per set, however often the action was resumed: a resumed
     # action asks again with the same OperationId, which CloudFormation answers with the
     # operation it already has.
-    made = {
+    operations = {
         (r["requestParameters"]["stackSetName"], r["responseElements"]["operationId"])
         for r in succeeded(ds, "CreateStackInstances")
     }
-    assert sorted(made) == sorted((name, operation_ids[name]) for name in sets.values()), (
-        f"{made}{note}"
+    assert sorted(operations) == sorted((name, operation_ids[name]) for name in sets.values()), (
+        f"{operations}{note}"
     )
 
     # The approval started one run, whatever the kill interrupted of its delivery.
