@@ -127,6 +127,8 @@ class Database:
             session.rollback()
 
     def _after_write(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released: nothing is committed yet
         # A transaction that only looked (an idle poll) leaves what was read valid.
         wrote = session.info.pop(WROTE, False)
         if wrote and not session.info.pop(KEEPS_CACHE, False):
@@ -140,7 +142,11 @@ class Database:
         """
 
         def after_commit(session: Session) -> None:
-            callback(session)
+            # SQLAlchemy fires after_commit for a released savepoint too (a controller
+            # step runs in one), before the outer transaction commits: what the callback
+            # derives (profiles, blob deletions, wake-ups) would not see the change yet.
+            if not session.in_nested_transaction():
+                callback(session)
 
         event.listen(self._write, "after_commit", after_commit)
 

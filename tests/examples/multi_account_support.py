@@ -45,10 +45,12 @@ __all__ = [
     "VISIBLE",
     "add_project_policies",
     "approval_token",
+    "completed_project",
     "data_science_bucket",
     "executions",
     "iris_split",
     "model_archive",
+    "new_execution",
     "organization",
     "policy",
     "publish",
@@ -98,10 +100,7 @@ def registered_model(server: LiveServer) -> Story:
     seed_bucket = f"mlops-templates-{ds}"
     add_project_policies(server, ds, seed_bucket)
     product = publish(server, ds, seed_bucket, scientist_arn)
-    create_project(sm, product, ids, seed_bucket, PROJECT)
-    project = project_status(sm, PROJECT, ("CreateCompleted", "CreateFailed"), timeout=120)
-    assert project["ProjectStatus"] == "CreateCompleted", project
-    project_id = project["ProjectId"]
+    project_id = completed_project(sm, product, ids, seed_bucket)["ProjectId"]
     group = f"{PROJECT}-{project_id}"
     pipeline = f"sagemaker-{PROJECT}-{project_id}-modeldeploy"
     cp = server.client("codepipeline")
@@ -130,16 +129,30 @@ def registered_model(server: LiveServer) -> Story:
 def started_by_approval(server: LiveServer, story: Story) -> str:
     """The pipeline's run that approving the version started (by its EventBridge rule)."""
     cp = server.client("codepipeline")
-    started = wait_for(
-        lambda: next(
-            (
-                e
-                for e in executions(cp, story.pipeline)
-                if e["pipelineExecutionId"] != story.first_execution
-            ),
-            None,
-        ),
-        what="the approval to start the pipeline",
+    started = new_execution(
+        cp, story.pipeline, {story.first_execution}, "the approval to start the pipeline"
     )
     assert started["trigger"]["triggerType"] == "CloudWatchEvent", started
     return str(started["pipelineExecutionId"])
+
+
+def completed_project(
+    sm: Any, product: str, ids: dict[str, str], seed_bucket: str, name: str = PROJECT
+) -> dict[str, Any]:
+    """CreateProject of the product with the article's parameters; the project once
+    CreateCompleted."""
+    create_project(sm, product, ids, seed_bucket, name)
+    project = project_status(sm, name, ("CreateCompleted", "CreateFailed"), timeout=120)
+    assert project["ProjectStatus"] == "CreateCompleted", project
+    return dict(project)
+
+
+def new_execution(cp: Any, pipeline: str, known: set[str], what: str) -> dict[str, Any]:
+    """The pipeline's first execution whose id is not among `known`, once it starts."""
+    found: dict[str, Any] = wait_for(
+        lambda: next(
+            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
+        ),
+        what=what,
+    )
+    return found

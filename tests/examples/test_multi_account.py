@@ -21,6 +21,7 @@ from .multi_account_support import (
     approval_token,
     executions,
     model_archive,
+    new_execution,
     register,
     registered_model,
     stage,
@@ -129,12 +130,7 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
         fileContent=b"Deployment notes\n",
         commitMessage="Add notes",
     )["commitId"]
-    pushed_run = wait_for(
-        lambda: next(
-            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
-        ),
-        what="the push to start the pipeline",
-    )
+    pushed_run = new_execution(cp, pipeline, known, "the push to start the pipeline")
     assert pushed_run["trigger"]["triggerType"] == "CloudWatchEvent"
     stage(cp, pipeline, "Source", pushed_run["pipelineExecutionId"], "Succeeded")
     revisions = cp.get_pipeline_execution(
@@ -159,12 +155,9 @@ def test_the_project_deploys_an_approved_model_to_staging_then_production(
     bad = register(sm, group, f"s3://{models}/{PROJECT}/bad.tar.gz")
     known = {e["pipelineExecutionId"] for e in executions(cp, pipeline)}
     sm.update_model_package(ModelPackageArn=bad, ModelApprovalStatus="Approved")
-    bad_run = wait_for(
-        lambda: next(
-            (e for e in executions(cp, pipeline) if e["pipelineExecutionId"] not in known), None
-        ),
-        what="the bad model's approval to start the pipeline",
-    )["pipelineExecutionId"]
+    bad_run = new_execution(cp, pipeline, known, "the bad model's approval to start the pipeline")[
+        "pipelineExecutionId"
+    ]
     stage(cp, pipeline, "TestStaging", bad_run, "Failed")
     assert "Below the threshold 0.8" in build_log(
         server, f"sagemaker-{PROJECT}-{project_id}-testing"

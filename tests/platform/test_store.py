@@ -112,3 +112,20 @@ def test_failed_step_is_retried_with_backoff_and_rolled_back(store: Platform) ->
     assert calls == [1, 2]
     with store.db.read() as session:
         assert session.scalars(select(Task)).all() == []
+
+
+def test_commit_callbacks_wait_for_the_outer_commit(store: Platform) -> None:
+    """A savepoint released inside a write (a controller step runs in one) is not a commit:
+    the callbacks run once, after the outer transaction commits, and see its changes."""
+    seen: list[list[str]] = []
+
+    def accounts(session: Session) -> None:
+        with store.db.read() as reader:
+            seen.append([a.name for a in IdentityService(reader, store.clock).list_accounts()])
+
+    store.db.on_commit(accounts)
+    with store.db.write() as session:
+        with session.begin_nested():
+            IdentityService(session, store.clock).create_account("nested", "n@example.com")
+        assert seen == []
+    assert seen == [["nested"]]
