@@ -159,7 +159,7 @@ def test_kill_between_the_approval_and_production(server: ProcessServer, tmp_pat
     server.client("s3").put_object(
         Bucket=seed_bucket, Key="multi-account/seedcode.zip", Body=gated_seed_zip(gates)
     )
-    project = completed_project(sm, product, ids, seed_bucket)
+    project = completed_project(sm, product, ids, seed_bucket, PROJECT)
     project_id = project["ProjectId"]
     group = f"{PROJECT}-{project_id}"
     pipeline = f"sagemaker-{PROJECT}-{project_id}-modeldeploy"
