@@ -12,7 +12,18 @@ from starlette.staticfiles import StaticFiles
 
 from airlock.platform import Platform
 
-from .pages import audit, auth, builds, home, iam, pipelines, sagemaker
+from .pages import (
+    audit,
+    auth,
+    builds,
+    cloudformation,
+    codecommit,
+    home,
+    iam,
+    pipelines,
+    sagemaker,
+    servicecatalog,
+)
 from .web import BASE, STATIC, Console
 
 
@@ -20,7 +31,18 @@ def console_routes(platform: Platform) -> tuple[Console, list[BaseRoute]]:
     """The console (its sessions) and the routes that serve it under `/console`."""
     console = Console(platform)
     routes: list[BaseRoute] = [Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    for module in (auth, home, sagemaker, pipelines, builds, audit, iam):
+    for module in (
+        auth,
+        home,
+        sagemaker,
+        pipelines,
+        builds,
+        audit,
+        iam,
+        cloudformation,
+        codecommit,
+        servicecatalog,
+    ):
         routes.extend(module.routes(console))
     return console, [Mount(BASE, routes=routes)]
 
