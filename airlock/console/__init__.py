@@ -18,11 +18,14 @@ from .pages import (
     builds,
     cloudformation,
     codecommit,
+    endpoints,
     home,
     iam,
     pipelines,
+    projects,
     sagemaker,
     servicecatalog,
+    sm_pipelines,
 )
 from .web import BASE, STATIC, Console
 
@@ -42,6 +45,9 @@ def console_routes(platform: Platform) -> tuple[Console, list[BaseRoute]]:
         cloudformation,
         codecommit,
         servicecatalog,
+        endpoints,
+        projects,
+        sm_pipelines,
     ):
         routes.extend(module.routes(console))
     return console, [Mount(BASE, routes=routes)]

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
+import xgboost as xgb
 
 from tests.cloudformation.sets import (
     admin_role,
@@ -19,16 +21,33 @@ from tests.cloudformation.sets import (
     log_group_template,
     operation_done,
 )
-from tests.sagemaker.projects_support import project_catalog
+from tests.sagemaker.projects_support import TEMPLATE, project_catalog, project_status
+from tests.sagemaker.test_endpoints import booster_archive, create_hosted, wait_in_service
+from tests.sagemaker.test_pipeline_runs import pipeline
+from tests.sagemaker.test_training import PIPELINE_ROLE, TRUST, csv, iris_like
 from tests.support import LiveServer, live_server, wait_for
 
-from .support import sign_in_with_keys, user_keys
+from .support import csrf_token, sign_in_with_keys, user_keys
 
 ADMIN = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
 README = "# Churn model\nTrained nightly.\n"
 TRAIN = "print('training')\n"
+# The project template, with what the project page links to: a repository and a model group.
+PROJECT_TEMPLATE = TEMPLATE.replace(
+    "Resources:\n",
+    """Resources:
+  Code:
+    Type: AWS::CodeCommit::Repository
+    Properties:
+      RepositoryName: !Sub 'sagemaker-${SageMakerProjectName}-modelbuild'
+  Models:
+    Type: AWS::SageMaker::ModelPackageGroup
+    Properties:
+      ModelPackageGroupName: !Sub '${SageMakerProjectName}-models'
+""",
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +105,57 @@ def _repository(server: LiveServer) -> dict[str, str]:
     return {"first": first, "second": second}
 
 
+def _start_training_pipeline(server: LiveServer) -> str:
+    """A SageMaker pipeline (train, check, register) started; its execution's ARN."""
+    s3, iam, sm = server.client("s3"), server.client("iam"), server.client("sagemaker")
+    s3.create_bucket(Bucket="ml-data")
+    s3.put_object(Bucket="ml-data", Key="iris/train/train.csv", Body=csv(iris_like(240, 1)))
+    s3.put_object(Bucket="ml-data", Key="iris/validation/val.csv", Body=csv(iris_like(60, 2)))
+    data = {
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::ml-data", "arn:aws:s3:::ml-data/*"],
+    }
+    role = iam.create_role(RoleName="SageMakerRole", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.put_role_policy(
+        RoleName="SageMakerRole",
+        PolicyName="data",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [data, *PIPELINE_ROLE]}),
+    )
+    arn = role["Role"]["Arn"]
+    sm.create_model_package_group(ModelPackageGroupName="iris-models")
+    sm.create_pipeline(PipelineName="iris", PipelineDefinition=pipeline(arn, 0.2), RoleArn=arn)
+    return str(
+        sm.start_pipeline_execution(
+            PipelineName="iris", PipelineParameters=[{"Name": "Rounds", "Value": "15"}]
+        )["PipelineExecutionArn"]
+    )
+
+
+def _finished(server: LiveServer, arn: str) -> None:
+    sm = server.client("sagemaker")
+
+    def done() -> bool:
+        execution = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+        return str(execution["PipelineExecutionStatus"]) != "Executing"
+
+    wait_for(done, timeout=180, what="the SageMaker pipeline's execution to end")
+
+
 @pytest.fixture(scope="module")
 def world(server: LiveServer) -> dict[str, Any]:
-    """The resources every page test reads, made once."""
-    made: dict[str, Any] = {"admin": user_keys(server, "admin", ADMIN)}
+    """The resources every page test reads, made once (the slow ones run side by side)."""
+    keys = user_keys(server, "admin", ADMIN)
+    admin_arn = f"arn:aws:iam::{server.first_account_id()}:user/admin"
+    made: dict[str, Any] = {"admin": keys, "execution": _start_training_pipeline(server)}
+    booster, archive = booster_archive()
+    create_hosted(server, "iris", archive)
+    made["booster"] = booster
     made.update(_stacks(server))
     made.update(_repository(server))
-    made["catalog"] = project_catalog(server)
+    made["catalog"] = project_catalog(server, body=PROJECT_TEMPLATE, principal=admin_arn)
+    wait_in_service(server.client("sagemaker"), "iris")
+    _finished(server, made["execution"])
     return made
 
 
@@ -162,3 +225,98 @@ def test_catalog_pages_show_portfolios_products_constraints_and_access(
     assert "LAUNCH" in portfolio and catalog["product"] in portfolio
     product = text_of(admin.get(f"/console/servicecatalog/products/{catalog['product']}"))
     assert "v1" in product and catalog["artifact"] in product and "Team portfolio" in product
+
+
+def test_execution_page_draws_the_steps_with_their_statuses_parameters_and_logs(
+    admin: httpx.Client, world: dict[str, Any]
+) -> None:
+    assert "iris" in text_of(admin.get("/console/sagemaker/pipelines"))
+    execution_id = world["execution"].rsplit("/", 1)[1]
+    listing = text_of(admin.get("/console/sagemaker/pipelines/iris"))
+    assert execution_id in listing and "Succeeded" in listing
+    path = f"/console/sagemaker/pipelines/iris/executions/{execution_id}"
+    page = text_of(admin.get(path))
+    assert 'id="execution-status">Succeeded' in page
+    # One box per step of the definition, coloured by its status; the one not taken stays idle.
+    assert '<g class="status status-good" data-step="Train">' in page
+    assert '<g class="status status-good" data-step="Register">' in page
+    assert '<g class="status status-idle" data-step="TooPoor">' in page
+    # Train → GoodEnough → Register and TooPoor, and Train → Register (its model artifact).
+    assert page.count("<line ") == 4
+    assert "<td>Rounds</td><td>15</td>" in page
+    assert "Log of Train (" in page and "merror" in page
+    assert f'data-refresh="{path}/live"' in page
+    live = text_of(admin.get(f"{path}/live"))
+    assert 'data-step="Train"' in live and "<html" not in live
+
+
+def test_endpoint_page_shows_variants_and_invokes_the_model(
+    admin: httpx.Client, world: dict[str, Any]
+) -> None:
+    assert "iris" in text_of(admin.get("/console/sagemaker/endpoints"))
+    page = text_of(admin.get("/console/sagemaker/endpoints/iris"))
+    assert 'id="endpoint-status">InService' in page
+    assert "<td>AllTraffic</td><td>1 / 1</td>" in page and "ml.m5.large" in page
+    row = iris_like(1, 9)[0, 1:]
+    typed = ",".join(f"{v:.4f}" for v in row)
+    answer = admin.post(
+        "/console/sagemaker/endpoints/iris/invoke",
+        data={"csrf_token": csrf_token(page), "row": typed},
+    )
+    expected = world["booster"].predict(xgb.DMatrix(np.round(row.reshape(1, -1), 4)))
+    shown = text_of(answer)
+    assert "Answer from AllTraffic (text/csv)" in shown
+    answered = shown.split('<pre id="answer">', 1)[1].split("</pre>", 1)[0]
+    assert [float(v) for v in answered.split(",")] == [float(v) for v in expected]
+
+
+def test_the_create_form_creates_a_project_whose_page_links_its_resources(
+    admin: httpx.Client, server: LiveServer, world: dict[str, Any]
+) -> None:
+    catalog = world["catalog"]
+    chosen = text_of(admin.get(f"/console/sagemaker/projects/new?product={catalog['product']}"))
+    assert 'name="parameter.Retention" value="7"' in chosen
+    assert "SageMakerProjectId" not in chosen  # SageMaker fills those two in
+    answer = admin.post(
+        "/console/sagemaker/projects",
+        data={
+            "csrf_token": csrf_token(chosen),
+            "product": catalog["product"],
+            "artifact": catalog["artifact"],
+            "name": "churn",
+            "description": "churn prediction",
+            "parameter.Retention": "30",
+        },
+    )
+    assert answer.url.path == "/console/sagemaker/projects/churn"
+    assert "Project churn is being created." in text_of(answer)
+    described = project_status(
+        server.client("sagemaker"), "churn", ("CreateCompleted", "CreateFailed"), timeout=120
+    )
+    assert described["ProjectStatus"] == "CreateCompleted", described
+    assert described["ProjectDescription"] == "churn prediction"
+    project_id = described["ProjectId"]
+    page = text_of(admin.get("/console/sagemaker/projects/churn"))
+    assert 'id="project-status">CreateCompleted' in page
+    repository = "sagemaker-churn-modelbuild"
+    assert f'<a href="/console/codecommit/repositories/{repository}">{repository}</a>' in page
+    assert 'href="/console/sagemaker/model-groups/churn-models">churn-models</a>' in page
+    assert "/console/cloudformation/stacks/SC-" in page
+    logs = server.client("logs").describe_log_groups(logGroupNamePrefix="/sagemaker/churn")
+    assert [g["retentionInDays"] for g in logs["logGroups"]] == [30]
+    listing = text_of(admin.get("/console/sagemaker/projects"))
+    assert "churn" in listing and project_id in listing
+
+
+def test_a_denied_read_shows_the_explanation(server: LiveServer, world: dict[str, Any]) -> None:
+    keys = user_keys(server, "nobody")
+    with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as client:
+        sign_in_with_keys(client, keys)
+        page = text_of(client.get("/console/cloudformation/stacks/team-logs"))
+    account = server.first_account_id()
+    assert (
+        f"AccessDenied: User: arn:aws:iam::{account}:user/nobody is not authorized to perform: "
+        "cloudformation:DescribeStacks" in page
+    )
+    assert "decision:  implicitDeny" in page
+    assert "CREATE_COMPLETE" not in page
