@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,18 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from airlock.console import console_routes
 from tests.cloudformation.sets import (
+    EXECUTION_ROLE,
     admin_role,
     execution_role,
     log_group_template,
     operation_done,
 )
+from tests.codebuild.test_projects_api import make_role as build_role
+from tests.codebuild.test_projects_api import project_args
+from tests.codepipeline.helpers import first_execution, make_role, versioned_bucket, waiting_token
+from tests.codepipeline.test_codecommit_build_api import BUILDSPEC, _pipeline
 from tests.sagemaker.projects_support import TEMPLATE, project_catalog, project_status
 from tests.sagemaker.test_endpoints import booster_archive, create_hosted, wait_in_service
 from tests.sagemaker.test_pipeline_runs import pipeline
@@ -142,6 +149,29 @@ def _finished(server: LiveServer, arn: str) -> None:
     wait_for(done, timeout=180, what="the SageMaker pipeline's execution to end")
 
 
+def _code_pipeline(server: LiveServer) -> None:
+    """The CodeCommit → CodeBuild → approval pipeline `pipe`, started (it waits for approval)."""
+    role = make_role(server)
+    versioned_bucket(server, "artifacts")
+    server.client("codecommit").create_repository(repositoryName="app")
+    server.client("codecommit").create_commit(
+        repositoryName="app",
+        branchName="main",
+        putFiles=[{"filePath": "model.txt", "fileContent": b"weights"}],
+        commitMessage="the model",
+        authorName="Ada",
+    )
+    server.client("codebuild").create_project(
+        **project_args(
+            build_role(server),
+            name="render",
+            source={"type": "CODEPIPELINE", "buildspec": BUILDSPEC},
+            artifacts={"type": "CODEPIPELINE"},
+        )
+    )
+    server.client("codepipeline").create_pipeline(pipeline=_pipeline(role))
+
+
 @pytest.fixture(scope="module")
 def world(server: LiveServer) -> dict[str, Any]:
     """The resources every page test reads, made once (the slow ones run side by side)."""
@@ -153,9 +183,12 @@ def world(server: LiveServer) -> dict[str, Any]:
     made["booster"] = booster
     made.update(_stacks(server))
     made.update(_repository(server))
+    _code_pipeline(server)
     made["catalog"] = project_catalog(server, body=PROJECT_TEMPLATE, principal=admin_arn)
     wait_in_service(server.client("sagemaker"), "iris")
     _finished(server, made["execution"])
+    cp = server.client("codepipeline")
+    waiting_token(cp, "pipe", first_execution(cp, "pipe"))
     return made
 
 
@@ -320,3 +353,95 @@ def test_a_denied_read_shows_the_explanation(server: LiveServer, world: dict[str
     )
     assert "decision:  implicitDeny" in page
     assert "CREATE_COMPLETE" not in page
+
+
+_LINK = re.compile(r'(?:href|data-refresh)="(/console/[^"#]*)"')
+_FORM = re.compile(r'<form method="(get|post)" action="(/console/[^"]*)"')
+# Enough pages of each route to find what they link to, and a bound on the whole crawl.
+PER_ROUTE, PAGES = 3, 400
+
+
+class Crawl:
+    """The console's routes, and which of them the links and forms of the pages seen reach."""
+
+    def __init__(self, server: LiveServer) -> None:
+        _, (mount,) = console_routes(server.airlock.platform)
+        self.routes = [
+            (method, route)
+            for route in getattr(mount, "routes", [])
+            for method in sorted(getattr(route, "methods", None) or [])
+            if method in ("GET", "POST")
+        ]
+        self.reached: set[tuple[str, str]] = set()
+        self.seen: set[str] = set()
+        self.per_route: dict[tuple[str, str], int] = {}
+
+    def route_of(self, method: str, url: str) -> tuple[str, str] | None:
+        """The (method, pattern) of the route a console URL goes to."""
+        path = httpx.URL(url).path.removeprefix("/console")
+        for kind, route in self.routes:
+            if kind == method and route.path_regex.match(path):
+                return kind, route.path
+        return None
+
+    def page(self, client: httpx.Client, url: str) -> str:
+        """Fetch a page, mark the routes its links and forms reach; the links to follow."""
+        answer = client.get(url)
+        assert answer.status_code == 200, (url, answer.text)
+        found = self.route_of("GET", str(answer.url.path))
+        if found:
+            self.reached.add(found)
+        for method, action in _FORM.findall(answer.text):
+            target = self.route_of(method.upper(), html.unescape(action))
+            if target:
+                self.reached.add(target)
+        return answer.text
+
+    def follow(self, client: httpx.Client, start: str) -> None:
+        """Follow every console link from `start`, a few pages of each route."""
+        queue = [start]
+        while queue and len(self.seen) < PAGES:
+            url = queue.pop(0)
+            if url in self.seen or url.startswith("/console/static/"):
+                continue
+            route = self.route_of("GET", url)
+            if route is None or self.per_route.get(route, 0) >= PER_ROUTE:
+                continue
+            self.per_route[route] = self.per_route.get(route, 0) + 1
+            self.seen.add(url)
+            text = self.page(client, url)
+            queue.extend(html.unescape(link) for link in _LINK.findall(text))
+
+    def missing(self) -> list[tuple[str, str]]:
+        """The routes nothing reached."""
+        return sorted({(m, r.path) for m, r in self.routes} - self.reached)
+
+
+def test_every_console_route_is_reached_from_the_home_page(
+    server: LiveServer, world: dict[str, Any]
+) -> None:
+    crawl = Crawl(server)
+    with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as client:
+        # Signed out, the home page leads to the sign-in form.
+        signin = crawl.page(client, "/console/")
+        client.post(
+            "/console/signin",
+            data={
+                "csrf_token": csrf_token(signin),
+                "access_key_id": world["admin"][0],
+                "secret": world["admin"][1],
+            },
+        )
+        crawl.follow(client, "/console/")
+        # Switched into another account, the page offers the way back.
+        switch = client.get("/console/switch-role")
+        client.post(
+            "/console/switch-role",
+            data={
+                "csrf_token": csrf_token(switch.text),
+                "account": world["target"],
+                "role": EXECUTION_ROLE,
+            },
+        )
+        crawl.page(client, "/console/")
+    assert crawl.missing() == []
