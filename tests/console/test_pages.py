@@ -275,7 +275,7 @@ def test_execution_page_draws_the_steps_with_their_statuses_parameters_and_logs(
     assert '<g class="status status-good" data-step="Register">' in page
     assert '<g class="status status-idle" data-step="TooPoor">' in page
     # Train → GoodEnough → Register and TooPoor, and Train → Register (its model artifact).
-    assert page.count("<line ") == 4
+    assert page.count('<path class="edge"') == 4
     assert "<td>Rounds</td><td>15</td>" in page
     assert "Log of Train (" in page and "merror" in page
     assert f'data-refresh="{path}/live"' in page

@@ -19,7 +19,7 @@ JOB_LOGS = {
 }
 LOG_LINES = 500
 # The graph's boxes and the gaps between them, in SVG units.
-BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 170, 48, 60, 20, 10
+BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 200, 48, 60, 24, 10
 
 
 def pipelines(view: View) -> Response:
@@ -107,12 +107,7 @@ def step_graph(text: str, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
             "y": MARGIN + row * (BOX_H + GAP_Y),
         }
     edges = [
-        {
-            "x1": boxes[need]["x"] + BOX_W,
-            "y1": boxes[need]["y"] + BOX_H // 2,
-            "x2": box["x"],
-            "y2": box["y"] + BOX_H // 2,
-        }
+        _edge(boxes[need], box, depth[name] - depth[need])
         for name, box in boxes.items()
         for need in sorted(definition.steps[name].needs)
     ]
@@ -125,6 +120,18 @@ def step_graph(text: str, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
         "box_w": BOX_W,
         "box_h": BOX_H,
     }
+
+
+def _edge(start: dict[str, Any], end: dict[str, Any], span: int) -> str:
+    """An arrow's SVG path from a step to one that needs it."""
+    x1, y1 = start["x"] + BOX_W, start["y"] + BOX_H // 2
+    x2, y2 = end["x"], end["y"] + BOX_H // 2
+    if span <= 1:
+        return f"M{x1},{y1} L{x2},{y2}"
+    # An arrow over a column bends below the boxes between (its lowest point is 3/4 of the
+    # control points' depth: just under them) instead of running behind them.
+    low = max(y1, y2) + BOX_H
+    return f"M{x1},{y1} C{x1 + GAP_X},{low} {x2 - GAP_X},{low} {x2},{y2}"
 
 
 def job_logs(view: View, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
