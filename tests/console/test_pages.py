@@ -310,6 +310,8 @@ def test_the_create_form_creates_a_project_whose_page_links_its_resources(
     chosen = text_of(admin.get(f"/console/sagemaker/projects/new?product={catalog['product']}"))
     assert 'name="parameter.Retention" value="7"' in chosen
     assert "SageMakerProjectId" not in chosen  # SageMaker fills those two in
+    # With nothing chosen yet, the only product's form is the one shown.
+    assert 'name="parameter.Retention"' in text_of(admin.get("/console/sagemaker/projects/new"))
     answer = admin.post(
         "/console/sagemaker/projects",
         data={

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..web import BASE, Console, View, page, redirect
+from .servicecatalog import every as catalog_list
 
 # SageMaker sets these two parameters of a project template itself.
 SET_BY_SAGEMAKER = {"SageMakerProjectName", "SageMakerProjectId"}
@@ -86,12 +87,10 @@ def project(view: View) -> Response:
 def new_project(view: View) -> Response:
     """The create form: a product, its version, then the template's parameters."""
     query = view.request.query_params
-    return _form(view, query.get("product", ""), query.get("artifact", ""), {})
-
-
-def _form(view: View, product: str, artifact: str, typed: dict[str, str]) -> Response:
-    found = view.read("servicecatalog", "SearchProducts", {"PageSize": 20})
-    products = (found or {}).get("ProductViewSummaries", [])
+    product, artifact = query.get("product", ""), query.get("artifact", "")
+    products = catalog_list(view, "SearchProducts", {}, "ProductViewSummaries")
+    # With no product chosen yet, the first one's form is shown (often the only one).
+    product = product or (products[0]["ProductId"] if products else "")
     artifacts: list[dict[str, Any]] = []
     parameters: list[dict[str, Any]] = []
     if product:
@@ -101,7 +100,9 @@ def _form(view: View, product: str, artifact: str, typed: dict[str, str]) -> Res
             for a in (listed or {}).get("ProvisioningArtifactDetails", [])
             if a.get("Active", True)
         ]
-        artifact = artifact or (artifacts[-1]["Id"] if artifacts else "")
+        # The newest version, unless one of this product's was chosen.
+        if artifact not in {a["Id"] for a in artifacts}:
+            artifact = artifacts[-1]["Id"] if artifacts else ""
     if product and artifact:
         described = view.read(
             "servicecatalog",
@@ -120,7 +121,6 @@ def _form(view: View, product: str, artifact: str, typed: dict[str, str]) -> Res
         artifacts=artifacts,
         artifact=artifact,
         parameters=parameters,
-        typed=typed,
         prefix=PARAMETER,
     )
 
