@@ -290,6 +290,8 @@ def test_endpoint_page_shows_variants_and_invokes_the_model(
     page = text_of(admin.get("/console/sagemaker/endpoints/iris"))
     assert 'id="endpoint-status">InService' in page
     assert "<td>AllTraffic</td><td>1 / 1</td>" in page and "ml.m5.large" in page
+    live = text_of(admin.get("/console/sagemaker/endpoints/iris/live"))
+    assert 'id="endpoint-status">InService' in live and "<form" not in live
     row = iris_like(1, 9)[0, 1:]
     typed = ",".join(f"{v:.4f}" for v in row)
     answer = admin.post(

@@ -48,6 +48,14 @@ def endpoint(view: View) -> Response:
     )
 
 
+def endpoint_fragment(view: View) -> Response:
+    """The status and variants alone, for the live refresh (the invoke form stays as typed)."""
+    name = view.request.path_params["endpoint"]
+    return view.fragment(
+        "endpoint_body.html", name=name, endpoint=_described(view, name), live=True
+    )
+
+
 def invoke(view: View) -> Response:
     """Invoke the endpoint with one CSV row as the user, and show the answer on its page."""
     name = view.request.path_params["endpoint"]
@@ -75,5 +83,10 @@ def routes(console: Console) -> list[Route]:
     return [
         Route("/sagemaker/endpoints", page(console, endpoints), methods=["GET"]),
         Route("/sagemaker/endpoints/{endpoint}", page(console, endpoint), methods=["GET"]),
+        Route(
+            "/sagemaker/endpoints/{endpoint}/live",
+            page(console, endpoint_fragment),
+            methods=["GET"],
+        ),
         Route("/sagemaker/endpoints/{endpoint}/invoke", page(console, invoke), methods=["POST"]),
     ]

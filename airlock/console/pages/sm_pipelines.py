@@ -171,7 +171,7 @@ def execution(view: View) -> Response:
 
 def execution_fragment(view: View) -> Response:
     """The execution's live part alone."""
-    return view.fragment("sm_execution_body.html", **_execution(view))
+    return view.fragment("sm_execution_body.html", **_execution(view), live=True)
 
 
 def routes(console: Console) -> list[Route]:
