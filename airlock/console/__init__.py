@@ -12,7 +12,21 @@ from starlette.staticfiles import StaticFiles
 
 from airlock.platform import Platform
 
-from .pages import audit, auth, builds, home, iam, pipelines, sagemaker
+from .pages import (
+    audit,
+    auth,
+    builds,
+    cloudformation,
+    codecommit,
+    endpoints,
+    home,
+    iam,
+    pipelines,
+    projects,
+    sagemaker,
+    servicecatalog,
+    sm_pipelines,
+)
 from .web import BASE, STATIC, Console
 
 
@@ -20,7 +34,21 @@ def console_routes(platform: Platform) -> tuple[Console, list[BaseRoute]]:
     """The console (its sessions) and the routes that serve it under `/console`."""
     console = Console(platform)
     routes: list[BaseRoute] = [Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    for module in (auth, home, sagemaker, pipelines, builds, audit, iam):
+    for module in (
+        auth,
+        home,
+        sagemaker,
+        pipelines,
+        builds,
+        audit,
+        iam,
+        cloudformation,
+        codecommit,
+        servicecatalog,
+        endpoints,
+        projects,
+        sm_pipelines,
+    ):
         routes.extend(module.routes(console))
     return console, [Mount(BASE, routes=routes)]
 
