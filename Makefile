@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck browser pytest serve demo clean
+.PHONY: install test lint typecheck tools pytest serve demo clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Airlock needs Python 3.11 or newer")'
@@ -25,15 +25,18 @@ typecheck: $(STAMP)
 # Workers for pytest-xdist: the suite waits on servers and processes as much as it computes.
 PYTEST_WORKERS ?= 2
 
-# The console's browser tests drive Debian's Chromium (AIRLOCK_CHROMIUM names another).
+# The console's browser tests drive Debian's Chromium (AIRLOCK_CHROMIUM names another);
+# the CodeCommit and CodeBuild tests run git.
 CHROMIUM ?= $(or $(AIRLOCK_CHROMIUM),$(shell command -v chromium 2>/dev/null))
 
-browser:
+tools:
 	@test -n "$(CHROMIUM)" && test -x "$(CHROMIUM)" || { \
 	  echo "The console's browser tests need Chromium: install Debian's chromium: apt-get install chromium" >&2; \
 	  echo "(or set AIRLOCK_CHROMIUM to a Chromium executable)" >&2; exit 1; }
+	@command -v git >/dev/null 2>&1 || { \
+	  echo "The CodeCommit and CodeBuild tests need git: apt-get install git" >&2; exit 1; }
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest

@@ -34,16 +34,17 @@ def chromium_executable() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    """Playwright's driver, once per test process."""
+    """Playwright's driver, once per test module: while it runs, its event loop counts as
+    running in the main thread, so any other test that calls asyncio.run there would fail."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium_executable: str) -> Iterator[Browser]:
-    """One headless Chromium for every browser test of the process (each gets its own context)."""
+    """One headless Chromium for the module's browser tests (each gets its own context)."""
     launched = playwright.chromium.launch(
         executable_path=chromium_executable, args=["--no-sandbox"], headless=True
     )
