@@ -60,6 +60,10 @@ def serialize_error(
         body: dict[str, Any] = {"__type": code, _message_key(model, code): error.message}
         body.update(error.fields)
         headers.add("x-amzn-ErrorType", code)
+        if "awsQueryCompatible" in model.metadata:
+            # The query code and fault, which botocore reads before `__type`.
+            fault = "Sender" if error.sender_fault else "Receiver"
+            headers.add("x-amzn-query-error", f"{code};{fault}")
         content_type = (
             f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
             if protocol == "json"
