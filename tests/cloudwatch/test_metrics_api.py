@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
+import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -202,3 +205,66 @@ def test_the_aws_cli_reads_endpoint_statistics(
     answer = json.loads(done.stdout)
     assert answer["Label"] == "Invocations"
     assert [p["Sum"] for p in answer["Datapoints"]] == [CALLS + 1]
+
+
+def cbor_client(server: LiveServer, models: Path) -> Any:
+    """A boto3 CloudWatch client that speaks smithy RPC v2 CBOR: botocore prefers the
+    model's JSON protocol, so the model it loads lists only CBOR."""
+    stock = botocore.session.get_session().get_component("data_loader")
+    model = copy.deepcopy(stock.load_service_model("cloudwatch", "service-2"))
+    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    where = models / "cloudwatch" / model["metadata"]["apiVersion"]
+    where.mkdir(parents=True)
+    (where / "service-2.json").write_text(json.dumps(model))
+    core = botocore.session.get_session()  # its loader has read no model yet
+    core.get_component("data_loader").search_paths.insert(0, str(models))
+    access_key, secret = server.root_keys(server.first_account_id())
+    return boto3.session.Session(botocore_session=core).client(
+        "cloudwatch",
+        region_name=server.settings.region,
+        endpoint_url=server.url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def test_rpc_v2_cbor_clients_are_answered_in_cbor(
+    invoked: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    cw = cbor_client(server, tmp_path / "models")
+    assert cw.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+    window = _window()
+    out = cw.get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName="ModelLatency",
+        Dimensions=ENDPOINT,
+        Period=3600,
+        Statistics=["SampleCount", "Average"],
+        **window,
+    )
+    headers = out["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"] == "application/cbor"
+    assert headers["smithy-protocol"] == "rpc-v2-cbor"
+    start = window["StartTime"].replace(second=0, microsecond=0)
+    [point] = out["Datapoints"]
+    assert point["Timestamp"] == start and point["SampleCount"] == CALLS + 1
+    assert point["Average"] > 0 and point["Unit"] == "Microseconds"
+    listed = cw.list_metrics(Namespace="AWS/SageMaker", MetricName="Invocations")
+    assert listed["Metrics"] == [
+        {"Namespace": "AWS/SageMaker", "MetricName": "Invocations", "Dimensions": ENDPOINT}
+    ]
+    with pytest.raises(ClientError) as caught:
+        cw.get_metric_statistics(
+            Namespace="AWS/SageMaker",
+            MetricName="Invocations",
+            Period=90,
+            Statistics=["Sum"],
+            **window,
+        )
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterValue",
+        "The parameter Period must be a multiple of 60.",
+    )
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
