@@ -6,6 +6,7 @@ from typing import Any
 
 from airlock.audit import api as cloudtrail_api
 from airlock.cloudformation import api as cloudformation_api
+from airlock.cloudwatch import api as cloudwatch_api
 from airlock.codebuild.operations import api as codebuild_api
 from airlock.codecommit import api as codecommit_api
 from airlock.codepipeline import api as codepipeline_api
@@ -26,6 +27,7 @@ SERVICES: list[ServiceApi[Any]] = [
     sts_api,
     cloudtrail_api,
     logs_api,
+    cloudwatch_api,
     s3_api,
     events_api,
     sagemaker_api,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from airlock.gateway import Airlock
 from airlock.identity.profiles import UnknownProfile, profile_account
-from airlock.sagemaker.hosting.models import Endpoint, EndpointMetric
+from airlock.sagemaker.hosting.metrics import metrics_between
+from airlock.sagemaker.hosting.models import Endpoint
 
 COUNTS = ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors")
 LATENCIES = ("ModelLatency", "OverheadLatency")
@@ -29,30 +30,20 @@ def endpoint_metrics(instance: Airlock, profile: str, name: str, minutes: int) -
     except UnknownProfile as error:
         raise MetricsError(str(error)) from error
     region = instance.settings.region
-    since = instance.platform.clock.now().replace(second=0, microsecond=0) - timedelta(
-        minutes=minutes - 1
-    )
+    now = instance.platform.clock.now()
+    since = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
     with instance.platform.db.read() as session:
-        rows = session.scalars(
-            select(EndpointMetric).where(
-                EndpointMetric.account_id == account,
-                EndpointMetric.region == region,
-                EndpointMetric.endpoint == name,
-                EndpointMetric.minute >= since,
-            )
-        ).all()
+        rows = metrics_between(
+            session, account, region, since, now + timedelta(minutes=1), endpoint=name
+        )
         exists = session.scalars(
             select(Endpoint.id).where(
                 Endpoint.account_id == account, Endpoint.region == region, Endpoint.name == name
             )
         ).first()
-        cells: dict[tuple[datetime, str], dict[str, tuple[float, int, float]]] = defaultdict(dict)
-        for row in rows:
-            cells[(row.minute.replace(tzinfo=None), row.variant)][row.name] = (
-                row.sum,
-                row.count,
-                row.maximum,
-            )
+    cells: dict[tuple[datetime, str], dict[str, tuple[float, int, float]]] = defaultdict(dict)
+    for row in rows:
+        cells[(row.minute, row.variant)][row.name] = (row.sum, row.count, row.maximum)
     if not rows and exists is None:
         raise MetricsError(
             f"No endpoint {name!r} in account {account} ({region}), and no metrics of one "

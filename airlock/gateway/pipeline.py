@@ -33,7 +33,13 @@ from airlock.core.http import Headers, HttpRequest, HttpResponse
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
 from airlock.platform.cache import cached
-from airlock.protocol import find_operation, parse_request, serialize_error, serialize_response
+from airlock.protocol import (
+    find_operation,
+    parse_request,
+    request_protocol,
+    serialize_error,
+    serialize_response,
+)
 
 from .calls import CallEvent, CallPath, NotImplementedOperation
 from .routing import Route, ServiceDirectory
@@ -68,10 +74,12 @@ class Gateway:
         trace = Trace()
         route: Route | None = None
         operation: Any = None
+        wire: str | None = None  # the protocol the request speaks, once its service is known
         try:
             info = parse_signature(request)
             route = self.directory.route(request, info.service if info else None)
             trace.service = route.api.name
+            wire = request_protocol(route.model, request)
             principal, request = self._authenticate(request, info, route)
             if route.family == "s3":
                 request = virtual_host_to_path(request, self.platform.settings.host)
@@ -83,17 +91,17 @@ class Gateway:
             family = route.family if route is not None else "json"
             if error.failure is AuthFailure.SIGNATURE_MISMATCH:
                 log.info("signature mismatch (request %s): %s", request_id, error.detail)
-            response = self.error(route, operation, auth_error(error, family), request_id)
+            response = self.error(route, operation, auth_error(error, family), request_id, wire)
         except ServiceError as error:
-            response = self.error(route, operation, error, request_id)
+            response = self.error(route, operation, error, request_id, wire)
         except OperationalError:
             log.exception("database unavailable (request %s)", request_id)
             outage = ServiceUnavailable(
                 "Airlock cannot reach its database right now; retry the request shortly."
             )
-            response = self.error(route, operation, outage, request_id)
+            response = self.error(route, operation, outage, request_id, wire)
         except Exception:
-            response = self.internal_failure(route, operation, request_id)
+            response = self.internal_failure(route, operation, request_id, wire)
         log_request(request, trace, response.status, started, request_id)
         return response
 
@@ -142,7 +150,9 @@ class Gateway:
             event,
             lambda: parse_request(operation, request, required=spec.required),
         )
-        return serialize_response(operation, output, request_id)
+        return serialize_response(
+            operation, output, request_id, request_protocol(route.model, request)
+        )
 
     def context(
         self,
@@ -165,7 +175,7 @@ class Gateway:
         )
 
     def internal_failure(
-        self, route: Route | None, operation: Any, request_id: str
+        self, route: Route | None, operation: Any, request_id: str, protocol: str | None = None
     ) -> HttpResponse:
         """The answer to a request that failed in Airlock itself (logged with its traceback)."""
         log.exception("internal failure (request %s)", request_id)
@@ -173,18 +183,24 @@ class Gateway:
             f"Airlock failed to process the request; the server log has the details "
             f"under request id {request_id}."
         )
-        return self.error(route, operation, failure, request_id)
+        return self.error(route, operation, failure, request_id, protocol)
 
     def record_failure(self, event: CallEvent, ctx: RequestContext, error: ServiceError) -> None:
         """Write a refused or failed call to the audit trail."""
         self.calls.record_failure(event, ctx, error)
 
     def error(
-        self, route: Route | None, operation: Any, error: ServiceError, request_id: str
+        self,
+        route: Route | None,
+        operation: Any,
+        error: ServiceError,
+        request_id: str,
+        protocol: str | None = None,
     ) -> HttpResponse:
+        """The error's wire form, in the protocol the request speaks (the service's if None)."""
         if route is None:
             return _plain_json_error(error, request_id)
-        return serialize_error(route.model, error, request_id, operation)
+        return serialize_error(route.model, error, request_id, operation, protocol)
 
 
 def log_request(

@@ -30,7 +30,9 @@ class Route:
     @property
     def family(self) -> Family:
         """How the service words its auth errors: JSON-style, query-style or S3-style."""
-        if self.protocol == "query":
+        # A JSON service that was a query service (CloudWatch: `awsQueryCompatible`)
+        # keeps the query codes (AccessDenied, not AccessDeniedException).
+        if self.protocol == "query" or "awsQueryCompatible" in self.model.metadata:
             return "query"
         if self.protocol == "rest-xml":
             return "s3"

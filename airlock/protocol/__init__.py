@@ -2,7 +2,8 @@
 
 `find_operation` names the operation a request is for, `parse_request` reads
 and validates its input, `serialize_response` and `serialize_error` write the
-answer in the service's protocol (`json`, `query`, `rest-json`, `rest-xml`).
+answer in the service's protocol (`json`, `query`, `rest-json`, `rest-xml`), or in
+smithy RPC v2 CBOR to a request that speaks it (`request_protocol`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from airlock.core.errors import (
 )
 from airlock.core.http import HttpRequest, HttpResponse
 
-from . import query, rest
+from . import cbor, query, rest
 from .errors import request_id_headers, serialize_error
 from .jsonvalues import from_json, read_json, to_json
 from .models import load_service_model, protocol_of
@@ -33,9 +34,17 @@ class InvalidAction(ClientFault):
     code = "InvalidAction"
 
 
+def request_protocol(model: Any, request: HttpRequest) -> str:
+    """The protocol a request speaks: RPC v2 CBOR where it says so and the model lists
+    it, else the one Airlock serves the service in."""
+    return cbor.PROTOCOL if cbor.requested(model, request) else protocol_of(model)
+
+
 def find_operation(model: Any, request: HttpRequest) -> Any:
     """The botocore OperationModel a request is for."""
-    protocol = protocol_of(model)
+    protocol = request_protocol(model, request)
+    if protocol == cbor.PROTOCOL:
+        return model.operation_model(cbor.operation_name(model, request))
     if protocol == "json":
         content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
         target = request.headers.get("x-amz-target") or ""
@@ -106,10 +115,12 @@ def parse_request(
     `required` names members the operation needs beyond those the shape requires.
     """
     model = operation.service_model
-    protocol = protocol_of(model)
+    protocol = request_protocol(model, request)
     request = _decompressed(request)
     if protocol == "json":
         params = _parse_json_body(operation, request.body)
+    elif protocol == cbor.PROTOCOL:
+        params = cbor.parse(operation, request.body)
     elif protocol == "query":
         params = query.parse(operation, request)
     else:
@@ -123,11 +134,16 @@ def parse_request(
     return params
 
 
-def serialize_response(operation: Any, output: dict[str, Any], request_id: str) -> HttpResponse:
-    """The wire form of an operation's output."""
+def serialize_response(
+    operation: Any, output: dict[str, Any], request_id: str, protocol: str | None = None
+) -> HttpResponse:
+    """The wire form of an operation's output, in `protocol` (the service's by default)."""
     model = operation.service_model
-    protocol = protocol_of(model)
+    protocol = protocol or protocol_of(model)
     headers = request_id_headers(protocol, request_id)
+    if protocol == cbor.PROTOCOL:
+        headers.add("Content-Type", cbor.CONTENT_TYPE)
+        return HttpResponse(200, headers, cbor.encode(operation.output_shape, output))
     if protocol == "json":
         shape = operation.output_shape
         document = to_json(shape, output) if shape is not None else {}
@@ -154,6 +170,7 @@ __all__ = [
     "load_service_model",
     "parse_request",
     "protocol_of",
+    "request_protocol",
     "serialize_error",
     "serialize_response",
     "validate",

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from airlock.core.errors import ServiceError, ValidationError
 from airlock.core.http import Headers, HttpResponse
 
+from . import cbor
 from .models import protocol_of
 from .query import namespace
 from .xmlvalues import to_bytes
@@ -26,6 +27,8 @@ def _message_key(model: Any, code: str) -> str:
 def request_id_headers(protocol: str, request_id: str) -> Headers:
     """The request id headers every response carries."""
     headers = Headers([("x-amzn-RequestId", request_id)])
+    if protocol == "smithy-rpc-v2-cbor":
+        headers.add("smithy-protocol", "rpc-v2-cbor")
     if protocol == "rest-xml":
         headers.add("x-amz-request-id", request_id)
         headers.add("x-amz-id-2", request_id)
@@ -46,20 +49,31 @@ def _describe(element: ET.Element, code: str, error: ServiceError) -> None:
 
 
 def serialize_error(
-    model: Any, error: ServiceError, request_id: str, operation: Any = None
+    model: Any,
+    error: ServiceError,
+    request_id: str,
+    operation: Any = None,
+    protocol: str | None = None,
 ) -> HttpResponse:
-    """The wire form of `error` for the service's protocol."""
-    protocol = protocol_of(model)
+    """The wire form of `error` in `protocol` (the service's by default)."""
+    protocol = protocol or protocol_of(model)
     code = error.code
     if protocol == "query" and isinstance(error, ValidationError) and code == "ValidationException":
         code = "ValidationError"
     headers = request_id_headers(protocol, request_id)
     for name, value in error.headers.items():
         headers.add(name, value)
-    if protocol in ("json", "rest-json"):
+    if protocol in ("json", "rest-json", cbor.PROTOCOL):
         body: dict[str, Any] = {"__type": code, _message_key(model, code): error.message}
         body.update(error.fields)
         headers.add("x-amzn-ErrorType", code)
+        if "awsQueryCompatible" in model.metadata:
+            # The query code and fault, which botocore reads before `__type`.
+            fault = "Sender" if error.sender_fault else "Receiver"
+            headers.add("x-amzn-query-error", f"{code};{fault}")
+        if protocol == cbor.PROTOCOL:
+            headers.add("Content-Type", cbor.CONTENT_TYPE)
+            return HttpResponse(error.http_status, headers, cbor.encode_error(body))
         content_type = (
             f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
             if protocol == "json"

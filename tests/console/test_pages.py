@@ -292,6 +292,9 @@ def test_endpoint_page_shows_variants_and_invokes_the_model(
     assert "<td>AllTraffic</td><td>1 / 1</td>" in page and "ml.m5.large" in page
     live = text_of(admin.get("/console/sagemaker/endpoints/iris/live"))
     assert 'id="endpoint-status">InService' in live and "<form" not in live
+    # The invocation chart (CloudWatch's metrics, drawn on the server) has no call yet.
+    assert '<svg class="chart"' in page and 'role="img"' in page
+    assert '<desc id="chart-desc">0 invocations in the last 60 minutes.</desc>' in page
     row = iris_like(1, 9)[0, 1:]
     typed = ",".join(f"{v:.4f}" for v in row)
     answer = admin.post(
@@ -303,6 +306,17 @@ def test_endpoint_page_shows_variants_and_invokes_the_model(
     assert "Answer from AllTraffic (text/csv)" in shown
     answered = shown.split('<pre id="answer">', 1)[1].split("</pre>", 1)[0]
     assert [float(v) for v in answered.split(",")] == [float(v) for v in expected]
+
+    # The live part's chart comes to count the call once its minute is recorded.
+    def charted() -> str | None:
+        fragment = text_of(admin.get("/console/sagemaker/endpoints/iris/live"))
+        return fragment if "1 invocation in the last 60 minutes" in fragment else None
+
+    fragment = wait_for(charted, timeout=90, interval=0.5, what="the invocation in the chart")
+    assert 'aria-label="1 invocation in the last 60 minutes; average model latency' in fragment
+    assert fragment.count('<rect class="bar"') == 1
+    table = fragment.split('<table id="chart-table">', 1)[1].split("</table>", 1)[0]
+    assert re.search(r"<tr><td>\d\d:\d\d</td><td>1</td><td>[\d,]+</td></tr>", table)
 
 
 def test_the_create_form_creates_a_project_whose_page_links_its_resources(

@@ -1,16 +1,21 @@
-"""SageMaker endpoints: their status, variants and instances, and a form that invokes one."""
+"""SageMaker endpoints: their status, variants and instances, their invocation metrics
+(CloudWatch's, charted), and a form that invokes one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..charts import InvocationChart, invocation_chart, per_minute
 from ..web import Console, View, page
 
 # An answer longer than this is cut in the page (a person reads the start of it).
 ANSWER_CHARS = 64 * 1024
+# The chart's window: the last hour, a bar per minute.
+CHART_MINUTES = 60
 
 
 def endpoints(view: View) -> Response:
@@ -40,20 +45,64 @@ def _described(view: View, name: str) -> dict[str, Any] | None:
     return {**described, "ProductionVariants": variants}
 
 
-def endpoint(view: View) -> Response:
-    """An endpoint's status and variants, with the invoke form."""
-    name = view.request.path_params["endpoint"]
-    return view.render(
-        "endpoint.html", name=name, endpoint=_described(view, name), row="", answer=None
+def _chart(view: View, name: str, endpoint: dict[str, Any] | None) -> InvocationChart | None:
+    """The last hour's invocations and model latency of every variant, from CloudWatch."""
+    if endpoint is None:
+        return None
+    last = view.platform.clock.now().replace(second=0, microsecond=0)
+    first = last - timedelta(minutes=CHART_MINUTES - 1)
+    window = {"StartTime": first, "EndTime": last + timedelta(minutes=1), "Period": 60}
+    invocations: list[dict[str, Any]] = []
+    latency: list[dict[str, Any]] = []
+    for variant in endpoint.get("ProductionVariants", []):
+        dimensions = [
+            {"Name": "EndpointName", "Value": name},
+            {"Name": "VariantName", "Value": variant["VariantName"]},
+        ]
+        for metric, statistics, into in (
+            ("Invocations", ["Sum"], invocations),
+            ("ModelLatency", ["Sum", "SampleCount"], latency),
+        ):
+            out = view.read(
+                "cloudwatch",
+                "GetMetricStatistics",
+                {
+                    "Namespace": "AWS/SageMaker",
+                    "MetricName": metric,
+                    "Dimensions": dimensions,
+                    "Statistics": statistics,
+                    **window,
+                },
+            )
+            if out is None:
+                return None  # refused: the page says why
+            into.extend(out.get("Datapoints", []))
+    return invocation_chart(
+        first,
+        CHART_MINUTES,
+        per_minute(invocations, "Sum"),
+        per_minute(latency, "Sum"),
+        per_minute(latency, "SampleCount"),
     )
+
+
+def _body(view: View, name: str) -> dict[str, Any]:
+    """What the live part of the page shows: the endpoint and its chart."""
+    described = _described(view, name)
+    return {"name": name, "endpoint": described, "chart": _chart(view, name, described)}
+
+
+def endpoint(view: View) -> Response:
+    """An endpoint's status, variants and metrics, with the invoke form."""
+    name = view.request.path_params["endpoint"]
+    return view.render("endpoint.html", **_body(view, name), row="", answer=None)
 
 
 def endpoint_fragment(view: View) -> Response:
-    """The status and variants alone, for the live refresh (the invoke form stays as typed)."""
+    """The status, variants and metrics alone, for the live refresh (the invoke form stays
+    as typed)."""
     name = view.request.path_params["endpoint"]
-    return view.fragment(
-        "endpoint_body.html", name=name, endpoint=_described(view, name), live=True
-    )
+    return view.fragment("endpoint_body.html", **_body(view, name), live=True)
 
 
 def invoke(view: View) -> Response:
@@ -73,9 +122,7 @@ def invoke(view: View) -> Response:
             "type": out.get("ContentType", ""),
             "variant": out.get("InvokedProductionVariant", ""),
         }
-    return view.render(
-        "endpoint.html", name=name, endpoint=_described(view, name), row=row, answer=answer
-    )
+    return view.render("endpoint.html", **_body(view, name), row=row, answer=answer)
 
 
 def routes(console: Console) -> list[Route]:

@@ -9,10 +9,13 @@ to the table every few seconds.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .models import EndpointMetric
 
@@ -86,3 +89,77 @@ class Metrics:
                 row.count += int(slot[1])
                 row.minimum = min(row.minimum, slot[2])
                 row.maximum = max(row.maximum, slot[3])
+
+
+@dataclass(frozen=True)
+class MetricMinute:
+    """One metric of one variant of one endpoint in one minute: sum, count, minimum, maximum."""
+
+    endpoint: str
+    variant: str
+    name: str
+    minute: datetime
+    sum: float
+    count: int
+    minimum: float
+    maximum: float
+
+
+def metrics_between(
+    session: Session,
+    account: str,
+    region: str,
+    start: datetime,
+    end: datetime,
+    *,
+    endpoint: str | None = None,
+    variant: str | None = None,
+    names: Sequence[str] | None = None,
+) -> list[MetricMinute]:
+    """The recorded minutes in [start, end) of an account's endpoints, by minute.
+
+    `endpoint`, `variant` and `names` narrow it (None: every one). This is the public
+    read of the table: CloudWatch and `airlock endpoints metrics` both answer from it.
+    """
+    query = select(EndpointMetric).where(
+        EndpointMetric.account_id == account,
+        EndpointMetric.region == region,
+        EndpointMetric.minute >= start,
+        EndpointMetric.minute < end,
+    )
+    if endpoint is not None:
+        query = query.where(EndpointMetric.endpoint == endpoint)
+    if variant is not None:
+        query = query.where(EndpointMetric.variant == variant)
+    if names is not None:
+        query = query.where(EndpointMetric.name.in_(list(names)))
+    rows = session.scalars(query.order_by(EndpointMetric.minute, EndpointMetric.id)).all()
+    return [
+        MetricMinute(
+            row.endpoint,
+            row.variant,
+            row.name,
+            row.minute,
+            row.sum,
+            row.count,
+            row.minimum,
+            row.maximum,
+        )
+        for row in rows
+    ]
+
+
+def metric_series(
+    session: Session, account: str, region: str, since: datetime
+) -> list[tuple[str, str, str]]:
+    """The (endpoint, variant, metric name) series with a minute recorded since `since`."""
+    rows = session.execute(
+        select(EndpointMetric.endpoint, EndpointMetric.variant, EndpointMetric.name)
+        .where(
+            EndpointMetric.account_id == account,
+            EndpointMetric.region == region,
+            EndpointMetric.minute >= since,
+        )
+        .distinct()
+    ).all()
+    return sorted((str(e), str(v), str(n)) for e, v, n in rows)
