@@ -292,7 +292,7 @@ def organization(state: Path, port: int) -> Organization:
         ),
     )
     role = iris.pipeline_role(clients.client("iam"))
-    iris.train_and_register(sm, clients.client("s3"), bucket, "iris-models", role, REGION)
+    iris.train_and_register(clients.session(), bucket, "iris-models", role)
     package = iris.newest_version(sm, "iris-models")
     sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
     return Organization(clients, ids, bucket, package)

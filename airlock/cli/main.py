@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import shlex
 import socket
@@ -498,6 +499,13 @@ def demo(
         typer.echo(
             f"The demo needs a fresh state dir; {state_dir} is not empty (remove it, or give "
             "--state-dir another one).",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if importlib.util.find_spec("sagemaker") is None:
+        typer.echo(
+            "The demo's data scientist uses the SageMaker Python SDK, which is not installed: "
+            "pip install 'sagemaker>=2,<3' (make demo installs it).",
             err=True,
         )
         raise typer.Exit(2)

@@ -158,17 +158,19 @@ class Story:
         return f"{self.project_id}; group {self.group} shared; first CD run stops at Build"
 
     def train(self) -> str:
-        """Step 7: the two-step pipeline, started with TrainingInstanceCount 1."""
+        """Step 7: the two-step pipeline in the SageMaker Python SDK, started with
+        `pipeline.start(parameters={"TrainingInstanceCount": "1"})`."""
         iris.train_and_register(
-            self.as_user(SCIENTIST, "sagemaker"),
-            self.as_user(SCIENTIST, "s3"),
+            self.endpoint.session(keys=self.keys[SCIENTIST]),
             self.bucket_name,
             self.group,
             self.training_role,
-            self.endpoint.region,
         )
         self.package = iris.newest_version(self.as_user(SCIENTIST, "sagemaker"), self.group)
-        return f"TrainIris → RegisterIris; {self.package.split('/', 1)[1]} PendingManualApproval"
+        return (
+            f"TrainIris → RegisterIris (SageMaker Python SDK); "
+            f"{self.package.split('/', 1)[1]} PendingManualApproval"
+        )
 
     def approve(self) -> str:
         """Step 8: approving the newest version sends the event that starts the pipeline."""

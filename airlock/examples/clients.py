@@ -14,6 +14,23 @@ from airlock.identity import IdentityService
 Keys = tuple[str, str]
 
 
+class EndpointSession(boto3.session.Session):  # type: ignore[misc]  # boto3 is unannotated
+    """A boto3 session whose clients and resources all use one endpoint URL, for a library
+    that makes its own clients from the session it is given (the SageMaker Python SDK)."""
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint_url = url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return super().client(*args, **kwargs)
+
+    def resource(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return super().resource(*args, **kwargs)
+
+
 class EndpointClients:
     """boto3 clients of one endpoint; `credentials` says whom a client of an account signs
     as (subclasses decide)."""
@@ -38,6 +55,20 @@ class EndpointClients:
     def credentials(self, account_id: str | None) -> tuple[Keys, str | None]:
         """The keys (and session token) a client of the account signs with."""
         raise NotImplementedError
+
+    def session(
+        self, account_id: str | None = None, *, keys: Keys | None = None, token: str | None = None
+    ) -> EndpointSession:
+        """A boto3 session signed as `client` signs, its clients on this endpoint."""
+        if keys is None:
+            keys, token = self.credentials(account_id)
+        return EndpointSession(
+            self._url,
+            aws_access_key_id=keys[0],
+            aws_secret_access_key=keys[1],
+            aws_session_token=token,
+            region_name=self._region,
+        )
 
     def client(
         self,

@@ -1,12 +1,12 @@
-"""The iris model of the multi-account story: the data scientist's two-step pipeline
-(train the built-in XGBoost on iris, register the model in the project's group), and
+"""The iris model of the multi-account story: the data scientist's two-step pipeline in the
+SageMaker Python SDK (train the built-in XGBoost on iris, register the model in the
+project's group; the SDK is imported when it runs, as Airlock does not depend on it), and
 what watches the CD pipeline carry an approved version to staging and production."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     import xgboost as xgb
+    from sagemaker.workflow.pipeline import Pipeline
+    from sagemaker.workflow.pipeline_context import PipelineSession
 
 from airlock.platform.polling import wait_until
 
@@ -114,93 +116,103 @@ def pipeline_role(iam: Any) -> str:
     return str(role["Role"]["Arn"])
 
 
-def pipeline_definition(bucket: str, group: str, role: str, region: str) -> dict[str, Any]:
-    """Train the built-in XGBoost on the bucket's iris data → register in `group`, with
-    the instance count a parameter (TrainingInstanceCount)."""
-    image = IMAGE.replace("us-east-1", region)
-    return {
-        "Version": "2020-12-01",
-        "Parameters": [{"Name": "TrainingInstanceCount", "Type": "Integer", "DefaultValue": 1}],
-        "Steps": [
-            {
-                "Name": "TrainIris",
-                "Type": "Training",
-                "Arguments": {
-                    "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
-                    "RoleArn": role,
-                    "HyperParameters": {
-                        "objective": "multi:softmax",
-                        "num_class": "3",
-                        "max_depth": "3",
-                        "num_round": "20",
-                    },
-                    "InputDataConfig": [
-                        {
-                            "ChannelName": channel,
-                            "ContentType": "text/csv",
-                            "DataSource": {
-                                "S3DataSource": {
-                                    "S3DataType": "S3Prefix",
-                                    "S3Uri": f"s3://{bucket}/iris/{channel}",
-                                }
-                            },
-                        }
-                        for channel in ("train", "validation")
-                    ],
-                    "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/iris/models"},
-                    "ResourceConfig": {
-                        "InstanceType": "ml.m5.large",
-                        "InstanceCount": {"Get": "Parameters.TrainingInstanceCount"},
-                        "VolumeSizeInGB": 5,
-                    },
-                    "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-                },
-            },
-            {
-                "Name": "RegisterIris",
-                "Type": "RegisterModel",
-                "Arguments": {
-                    "ModelPackageGroupName": group,
-                    "InferenceSpecification": {
-                        "Containers": [
-                            {
-                                "Image": image,
-                                "ModelDataUrl": {
-                                    "Get": "Steps.TrainIris.ModelArtifacts.S3ModelArtifacts"
-                                },
-                            }
-                        ],
-                        "SupportedContentTypes": ["text/csv"],
-                        "SupportedResponseMIMETypes": ["text/csv"],
-                        "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
-                    },
-                    "ModelApprovalStatus": "PendingManualApproval",
-                },
-            },
-        ],
-    }
+# The SDK's own configuration, as its config file would say it: no telemetry requests.
+SDK_CONFIG = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
 
 
-def train_and_register(
-    sm: Any, s3: Any, bucket: str, group: str, role: str, region: str
-) -> dict[str, Any]:
-    """The data scientist's run: upload the training and validation rows, upsert the
-    pipeline and start it with TrainingInstanceCount 1; DescribePipelineExecution once over."""
+def sdk_session(boto_session: Any, bucket: str) -> PipelineSession:
+    """A SageMaker Python SDK pipeline session on `boto_session` (an EndpointSession, so
+    every client the SDK makes uses Airlock), its default bucket named: unnamed, the SDK
+    asks STS at its fixed regional address for the account to name it after."""
+    from sagemaker.workflow.pipeline_context import PipelineSession
+
+    return PipelineSession(
+        boto_session=boto_session,
+        sagemaker_client=boto_session.client("sagemaker"),
+        default_bucket=bucket,
+        sagemaker_config=SDK_CONFIG,
+    )
+
+
+def sdk_pipeline(session: PipelineSession, bucket: str, group: str, role: str) -> Pipeline:
+    """The data scientist's pipeline, in the SageMaker Python SDK: train the built-in
+    XGBoost on the bucket's iris data (TrainIris) → register the model in `group`, pending
+    approval (RegisterIris), with the instance count a parameter (TrainingInstanceCount)."""
+    from sagemaker import image_uris
+    from sagemaker.estimator import Estimator
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.model import Model
+    from sagemaker.workflow.model_step import ModelStep
+    from sagemaker.workflow.parameters import ParameterInteger
+    from sagemaker.workflow.pipeline import Pipeline
+    from sagemaker.workflow.steps import TrainingStep
+
+    instances = ParameterInteger(name="TrainingInstanceCount", default_value=1)
+    image = image_uris.retrieve("xgboost", region=session.boto_region_name, version="1.7-1")
+    estimator = Estimator(
+        image_uri=image,
+        role=role,
+        instance_count=instances,
+        instance_type="ml.m5.large",
+        volume_size=5,
+        max_run=600,
+        output_path=f"s3://{bucket}/iris/models",
+        sagemaker_session=session,
+    )
+    # The SDK leaves this one unannotated.
+    estimator.set_hyperparameters(  # type: ignore[no-untyped-call]
+        objective="multi:softmax", num_class=3, max_depth=3, num_round=20
+    )
+    train = TrainingStep(
+        name="TrainIris",
+        step_args=estimator.fit(
+            {
+                channel: TrainingInput(f"s3://{bucket}/iris/{channel}", content_type="text/csv")
+                for channel in ("train", "validation")
+            }
+        ),
+    )
+    model = Model(
+        image_uri=image,
+        model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
+        role=role,
+        sagemaker_session=session,
+    )
+    register = ModelStep(
+        name="RegisterIris",
+        step_args=model.register(
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            inference_instances=["ml.m5.large"],
+            transform_instances=["ml.m5.large"],
+            model_package_group_name=group,
+            approval_status="PendingManualApproval",
+            description="XGBoost on iris",
+        ),
+    )
+    return Pipeline(
+        name=PIPELINE, parameters=[instances], steps=[train, register], sagemaker_session=session
+    )
+
+
+def train_and_register(boto_session: Any, bucket: str, group: str, role: str) -> dict[str, Any]:
+    """The data scientist's run with the SageMaker Python SDK: upload the training and
+    validation rows, upsert the pipeline, `pipeline.start(parameters={"TrainingInstanceCount":
+    "1"})`, and wait for it; its DescribePipelineExecution once it has ended (RuntimeError
+    unless it succeeded)."""
     table = shuffled_iris()
+    s3 = boto_session.client("s3")
     for channel, rows in (("train", table[:100]), ("validation", table[100:125])):
         s3.put_object(Bucket=bucket, Key=f"iris/{channel}/{channel}.csv", Body=csv(rows))
-    sm.create_pipeline(
-        PipelineName=PIPELINE,
-        PipelineDefinition=json.dumps(pipeline_definition(bucket, group, role, region)),
-        RoleArn=role,
-    )
-    arn = sm.start_pipeline_execution(
-        PipelineName=PIPELINE,
-        PipelineParameters=[{"Name": "TrainingInstanceCount", "Value": "1"}],
-    )["PipelineExecutionArn"]
+    pipeline = sdk_pipeline(sdk_session(boto_session, bucket), bucket, group, role)
+    pipeline.upsert(role_arn=role)
+    execution = pipeline.start(parameters={"TrainingInstanceCount": "1"})
 
     def ended() -> dict[str, Any] | None:
-        status: dict[str, Any] = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+        status: dict[str, Any] = execution.describe()
         return status if status["PipelineExecutionStatus"] != "Executing" else None
 
     status = wait_until(ended, timeout=300, interval=0.1, what="the training pipeline")

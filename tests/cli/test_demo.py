@@ -101,6 +101,16 @@ def test_the_demo_plays_the_whole_story(tmp_path: Path) -> None:
             "PipelineExecutionSummaries"
         ]
         assert run["PipelineExecutionStatus"] == "Succeeded"
+        # The SDK's pipeline (its ModelStep names the register step so), started with the
+        # instance count the story gives.
+        arn = run["PipelineExecutionArn"]
+        steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)
+        assert sorted(s["StepName"] for s in steps["PipelineExecutionSteps"]) == [
+            "RegisterIris-RegisterModel",
+            "TrainIris",
+        ]
+        parameters = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)
+        assert parameters["PipelineParameters"] == [{"Name": "TrainingInstanceCount", "Value": "1"}]
         listed = process_client(state, port, "organizations").list_accounts()["Accounts"]
         assert sorted(a["Id"] for a in listed) == sorted(ids.values())
         assert process_client(state, port, "codepipeline").list_pipelines()["pipelines"] == []
