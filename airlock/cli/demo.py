@@ -10,14 +10,10 @@ account's credentials; then everything is removed as the article does.
 
 from __future__ import annotations
 
-import importlib
-import logging
-import os
 import shlex
 import socket
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -28,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from starlette.applications import Starlette
 
+from airlock.examples import iris
 from airlock.gateway import Airlock, create_app
 from airlock.platform.polling import wait_until
 from airlock.settings import Settings
@@ -123,31 +120,9 @@ def run_demo(
     return 1 if failed else 0
 
 
-# What step 7 imports of the SageMaker Python SDK.
-SDK_MODULES = (
-    "sagemaker.estimator",
-    "sagemaker.model",
-    "sagemaker.workflow.model_step",
-    "sagemaker.workflow.pipeline",
-    "sagemaker.workflow.pipeline_context",
-)
-
-
 def preload_sdk() -> threading.Thread:
-    """Import the SageMaker Python SDK (seconds of imports) in a thread while steps 1-6 run,
-    and quiet it: it announces its v3, says that a PipelineSession starts no job, and logs
-    which configuration files it did not find and which fields of the definition it leaves
-    for the execution to fill, none of which is about the story."""
-    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
-    logging.getLogger("sagemaker.workflow").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"sagemaker\.")
-
-    def load() -> None:
-        for name in SDK_MODULES:
-            importlib.import_module(name)
-
-    thread = threading.Thread(target=load, name="sdk-import", daemon=True)
+    """Import the SageMaker Python SDK (seconds of imports) in a thread while steps 1-6 run."""
+    thread = threading.Thread(target=iris.load_sdk, name="sdk-import", daemon=True)
     thread.start()
     return thread
 

@@ -5,9 +5,13 @@ what watches the CD pipeline carry an approved version to staging and production
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import io
+import logging
+import os
 import tarfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +127,37 @@ SDK_CONFIG = {
 }
 
 
+# What sdk_pipeline and sdk_session import of the SDK (load_sdk imports them ahead).
+SDK_MODULES = (
+    "sagemaker.estimator",
+    "sagemaker.inputs",
+    "sagemaker.model",
+    "sagemaker.workflow.model_step",
+    "sagemaker.workflow.pipeline",
+    "sagemaker.workflow.pipeline_context",
+    "sagemaker.workflow.steps",
+)
+
+
+def quiet_sdk() -> None:
+    """Quiet the SDK, before it is imported: it announces its v3, says that a
+    PipelineSession starts no job, and logs its telemetry choice, which configuration
+    files it did not find and which fields of the definition it leaves for the execution
+    to fill, none of which is about the story."""
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    for name in ("sagemaker", "sagemaker.config"):  # the SDK sets the second's level itself
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("sagemaker.workflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"sagemaker\.")
+
+
+def load_sdk() -> None:
+    """Quiet the SDK and import what the pipeline needs of it (2-4 s of imports)."""
+    quiet_sdk()
+    for name in SDK_MODULES:
+        importlib.import_module(name)
+
+
 def sdk_session(boto_session: Any, bucket: str) -> PipelineSession:
     """A SageMaker Python SDK pipeline session on `boto_session` (an EndpointSession, so
     every client the SDK makes uses Airlock), its default bucket named: unnamed, the SDK
@@ -203,6 +238,7 @@ def train_and_register(boto_session: Any, bucket: str, group: str, role: str) ->
     validation rows, upsert the pipeline, `pipeline.start(parameters={"TrainingInstanceCount":
     "1"})`, and wait for it; its DescribePipelineExecution once it has ended (RuntimeError
     unless it succeeded)."""
+    quiet_sdk()
     table = shuffled_iris()
     s3 = boto_session.client("s3")
     for channel, rows in (("train", table[:100]), ("validation", table[100:125])):
