@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 import zipfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from airlock.core.api import WAKE_WORKERS
 from airlock.logs.service import LogsService
-from airlock.platform.loop import BackgroundLoop
+from airlock.platform.loop import ThreadPerItem
 from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
@@ -105,54 +106,32 @@ def append_log(platform: Any, where: tuple[str, str, str, str], lines: list[str]
                 raise
 
 
-# How long a stopping server waits for each build thread to record its end.
-STOP_GRACE_SECONDS = 10.0
+class BuildWorker(ThreadPerItem):
+    """Takes up every IN_PROGRESS build, each in a thread of its own.
 
-
-class BuildWorker(BackgroundLoop):
-    """Takes up every IN_PROGRESS build, each in a thread of its own."""
+    A stopping server waits for the builds to record their shutdown FAULT.
+    """
 
     name = "airlock-codebuild"
 
     def __init__(self, platform: Any) -> None:
         super().__init__()
         self.platform = platform
-        self._running: set[int] = set()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
 
-    def on_stop(self) -> None:
-        """Wait for the builds to record their shutdown FAULT before the database goes."""
-        with self._lock:
-            threads, self._threads = self._threads, []
-        for thread in threads:
-            thread.join(timeout=STOP_GRACE_SECONDS)
-
-    def tick(self) -> float:
-        """Start a thread for each IN_PROGRESS build no thread runs yet."""
+    def due(self) -> Sequence[int]:
         with self.platform.db.read() as session:
-            due = session.scalars(select(Build.id).where(Build.status == IN_PROGRESS)).all()
-        for build_id in due:
-            with self._lock:
-                if build_id in self._running:
-                    continue
-                self._running.add(build_id)
-                thread = threading.Thread(target=self._run, args=(build_id,), daemon=True)
-                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-            thread.start()
-        return 1.0
+            due: Sequence[int] = session.scalars(
+                select(Build.id).where(Build.status == IN_PROGRESS)
+            ).all()
+        return due
 
-    def _run(self, build_id: int) -> None:
+    def run_item(self, item_id: int) -> None:
+        run = BuildRun(self.platform, item_id, self.stopping)
         try:
-            run = BuildRun(self.platform, build_id, self.stopping)
-            try:
-                run.run()
-            except Exception as error:
-                log.exception("build %d crashed", build_id)
-                run.fault(f"Airlock could not run the build: {type(error).__name__}: {error}")
-        finally:
-            with self._lock:
-                self._running.discard(build_id)
+            run.run()
+        except Exception as error:
+            log.exception("build %d crashed", item_id)
+            run.fault(f"Airlock could not run the build: {type(error).__name__}: {error}")
 
 
 class BuildRun:

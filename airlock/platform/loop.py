@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 log = logging.getLogger("airlock.loop")
 
@@ -65,6 +66,56 @@ class BackgroundLoop:
                 wait = 1.0
             if wait > 0:
                 self._wake.wait(wait)
+
+
+class ThreadPerItem(BackgroundLoop):
+    """Runs each due item in a thread of its own; stopping waits for those threads.
+
+    A stopping server tells the items through `stopping`; each records how it ended
+    before `stop()` returns, so nothing touches the database after it is gone.
+    """
+
+    # How long a stopping server waits for each item's thread to record its end.
+    grace_seconds = 10.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._running: set[int] = set()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def due(self) -> Sequence[int]:
+        """The ids of the items that should be running now."""
+        raise NotImplementedError
+
+    def run_item(self, item_id: int) -> None:
+        """Run one item to its end (or until `stopping`)."""
+        raise NotImplementedError
+
+    def tick(self) -> float:
+        """Start a thread for each due item no thread runs yet."""
+        for item_id in self.due():
+            with self._lock:
+                if item_id in self._running:
+                    continue
+                self._running.add(item_id)
+                thread = threading.Thread(target=self._item, args=(item_id,), daemon=True)
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+        return 1.0
+
+    def on_stop(self) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(timeout=self.grace_seconds)
+
+    def _item(self, item_id: int) -> None:
+        try:
+            self.run_item(item_id)
+        finally:
+            with self._lock:
+                self._running.discard(item_id)
 
 
 class WorkerGroup:

@@ -414,7 +414,7 @@ def test_a_finished_job_never_runs_again(setup: dict[str, Any], server: LiveServ
     ]
     with server.airlock.platform.db.read() as session:
         (job_id,) = session.scalars(select(TrainingJob.id)).all()
-    runner._run(job_id)  # what the stale tick would start, in this thread
+    runner.run_item(job_id)  # what the stale tick would start, in this thread
     job = sm.describe_training_job(TrainingJobName="once")
     assert job["TrainingJobStatus"] == "Completed"
     assert "Restarting" not in [t["Status"] for t in job["SecondaryStatusTransitions"]]

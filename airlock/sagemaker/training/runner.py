@@ -18,6 +18,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from airlock.logs.service import LogsService
-from airlock.platform.loop import BackgroundLoop
+from airlock.platform.loop import ThreadPerItem
 from airlock.s3.access import ObjectAccess, ObjectAccessError, S3Url, parse_s3_url
 from airlock.sts import ServiceAccessDenied, assume_role_for_service
 
@@ -115,8 +116,11 @@ def metrics_from_line(line: str, definitions: list[dict[str, str]]) -> dict[str,
     return found
 
 
-class JobRunner(BackgroundLoop):
-    """Runs a kind of job that is InProgress (or Stopping), each in a thread of its own."""
+class JobRunner(ThreadPerItem):
+    """Runs a kind of job that is InProgress (or Stopping), each in a thread of its own.
+
+    A stopping server waits for each job to leave off (it runs again on the next start).
+    """
 
     def __init__(self, platform: Any, model: Any, run: Any, name: str) -> None:
         super().__init__()
@@ -124,38 +128,27 @@ class JobRunner(BackgroundLoop):
         self.model = model
         self.job_run = run
         self.name = name
-        self._running: set[int] = set()
-        self._lock = threading.Lock()
 
-    def tick(self) -> float:
+    def due(self) -> Sequence[int]:
         with self.platform.db.read() as session:
-            due = session.scalars(
+            due: Sequence[int] = session.scalars(
                 select(self.model.id).where(self.model.status.in_(("InProgress", "Stopping")))
             ).all()
-        for job_id in due:
-            with self._lock:
-                if job_id in self._running:
-                    continue
-                self._running.add(job_id)
-            threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
-        return 1.0
+        return due
 
-    def _run(self, job_id: int) -> None:
+    def run_item(self, item_id: int) -> None:
         try:
             # The tick's list may predate the job's end: a run that finished after it was
-            # read (and left `_running`) must not start again. Its end committed before
-            # it left, so this read sees it.
+            # read (and left the running set) must not start again. Its end committed
+            # before it left, so this read sees it.
             with self.platform.db.read() as session:
-                job = session.get(self.model, job_id)
+                job = session.get(self.model, item_id)
                 if job is None or job.status not in ("InProgress", "Stopping"):
                     return
-            self.job_run(self.platform, job_id, self.stopping).run()
+            self.job_run(self.platform, item_id, self.stopping).run()
         except Exception as error:
-            log.exception("%s: job %d crashed", self.name, job_id)
-            self._internal_error(job_id, error)
-        finally:
-            with self._lock:
-                self._running.discard(job_id)
+            log.exception("%s: job %d crashed", self.name, item_id)
+            self._internal_error(item_id, error)
 
     def _internal_error(self, job_id: int, error: Exception) -> None:
         """A job Airlock itself failed to run ends Failed with SageMaker's InternalServerError.
