@@ -25,7 +25,7 @@ from rich.table import Table
 from starlette.applications import Starlette
 
 from airlock.examples import iris
-from airlock.gateway import Airlock, create_app
+from airlock.gateway import Airlock, create_app, server_config
 from airlock.platform.polling import wait_until
 from airlock.settings import Settings
 
@@ -130,7 +130,7 @@ def preload_sdk() -> threading.Thread:
 @contextmanager
 def serving(application: Starlette, sock: socket.socket) -> Iterator[None]:
     """uvicorn serving the application on the socket in a thread, while the block runs."""
-    server = uvicorn.Server(uvicorn.Config(application, log_level="warning", access_log=False))
+    server = uvicorn.Server(server_config(application, lifespan="auto"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_until(lambda: server.started, timeout=60, what="the server to start")

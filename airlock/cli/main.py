@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from airlock import __version__
-from airlock.gateway import Airlock, create_app
+from airlock.gateway import Airlock, create_app, server_config
 from airlock.identity import IdentityService
 from airlock.identity.profiles import aws_dir, load_profiles, profile_name, refresh_profiles
 from airlock.services import SERVICES
@@ -134,7 +134,7 @@ def server(
     # of tens of milliseconds otherwise, in the tail of every latency).
     gc.collect()
     gc.freeze()
-    config = uvicorn.Config(application, log_level="warning", access_log=False, lifespan="on")
+    config = server_config(application)
     # uvicorn installs SIGINT/SIGTERM handlers that finish in-flight requests,
     # then run the lifespan shutdown (controllers stop, database closes).
     with recorded(settings):

@@ -2,6 +2,6 @@
 
 from airlock.iam.enforce import authorize
 
-from .app import Airlock, create_app
+from .app import Airlock, create_app, server_config
 
-__all__ = ["Airlock", "authorize", "create_app"]
+__all__ = ["Airlock", "authorize", "create_app", "server_config"]

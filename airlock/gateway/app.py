@@ -6,9 +6,10 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import anyio.from_thread
+import uvicorn
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -210,3 +211,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     app.state.airlock = airlock
     app.state.console = console
     return app
+
+
+# How long an idle client connection stays open. With uvicorn's own five seconds, a
+# client that waited a few seconds on something else (a build, an endpoint) reuses a
+# pooled connection as the server closes it, and its request fails with "connection
+# closed"; a minute covers the waits of a deployment's polling.
+KEEP_ALIVE_SECONDS = 60
+
+
+def server_config(
+    application: Starlette, *, lifespan: Literal["auto", "on", "off"] = "on"
+) -> uvicorn.Config:
+    """How Airlock is served: quiet, no access log, idle connections kept a minute."""
+    return uvicorn.Config(
+        application,
+        log_level="warning",
+        access_log=False,
+        lifespan=lifespan,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
