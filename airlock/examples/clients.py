@@ -38,8 +38,10 @@ class EndpointClients:
     def __init__(self, url: str, region: str) -> None:
         self._url = url
         self._region = region
-        self._session = boto3.session.Session()
-        # A boto3 session is not safe to make clients from at once.
+        # Made on the first client (a boto3 session costs tens of milliseconds, and a
+        # caller that only reads keys never needs one); not safe to make clients from at
+        # once, hence the lock.
+        self._session: boto3.session.Session | None = None
         self._lock = threading.Lock()
 
     @property
@@ -82,6 +84,8 @@ class EndpointClients:
         if keys is None:
             keys, token = self.credentials(account_id)
         with self._lock:
+            if self._session is None:
+                self._session = boto3.session.Session()
             return self._session.client(
                 service,
                 region_name=self._region,

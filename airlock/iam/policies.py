@@ -38,10 +38,18 @@ class PolicyStore:
 
     def ensure_aws_managed(self) -> None:
         """Create the AWS managed policies that are missing (run at start-up)."""
-        for name, (path, description, document) in AWS_MANAGED.items():
-            arn = aws_managed_arn(name)
-            if self.session.get(IamManagedPolicy, arn) is None:
-                self._insert(arn, None, name, path, description, document)
+        present = set(
+            self.session.scalars(
+                select(IamManagedPolicy.arn).where(IamManagedPolicy.account_id.is_(None))
+            )
+        )
+        self._insert_all(
+            [
+                (aws_managed_arn(name), None, name, path, description, document)
+                for name, (path, description, document) in AWS_MANAGED.items()
+                if aws_managed_arn(name) not in present
+            ]
+        )
 
     def _insert(
         self,
@@ -52,24 +60,35 @@ class PolicyStore:
         description: str | None,
         document: str,
     ) -> IamManagedPolicy:
+        (policy,) = self._insert_all([(arn, account_id, name, path, description, document)])
+        return policy
+
+    def _insert_all(
+        self, rows: list[tuple[str, str | None, str, str, str | None, str]]
+    ) -> list[IamManagedPolicy]:
+        """New policies (arn, account, name, path, description, document), each at v1."""
         now = self.clock.now()
-        policy = IamManagedPolicy(
-            arn=arn,
-            id=ids.unique_id("ANPA"),
-            account_id=account_id,
-            name=name,
-            path=path,
-            description=description,
-            created_at=now,
-            updated_at=now,
-        )
-        self.session.add(policy)
-        self.session.flush()  # the version row refers to the policy
-        self.session.add(
-            IamPolicyVersion(policy_arn=arn, version_id="v1", document=document, created_at=now)
+        policies = [
+            IamManagedPolicy(
+                arn=arn,
+                id=ids.unique_id("ANPA"),
+                account_id=account_id,
+                name=name,
+                path=path,
+                description=description,
+                created_at=now,
+                updated_at=now,
+            )
+            for arn, account_id, name, path, description, _ in rows
+        ]
+        self.session.add_all(policies)
+        self.session.flush()  # the version rows refer to the policies
+        self.session.add_all(
+            IamPolicyVersion(policy_arn=row[0], version_id="v1", document=row[5], created_at=now)
+            for row in rows
         )
         self.session.flush()
-        return policy
+        return policies
 
     # -- managed ----------------------------------------------------------
 

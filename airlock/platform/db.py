@@ -8,6 +8,7 @@ exception rolls it back, so a rejected call changes no state.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -192,13 +193,33 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def migrate(database: Database) -> None:
-    """Bring the schema up to the newest migration."""
-    from alembic import command
+def _migrations() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+    return config
+
+
+@functools.cache
+def newest_revision() -> str | None:
+    """The head of the migration chain (read once: it loads every migration's file)."""
+    from alembic.script import ScriptDirectory
+
+    head: str | None = ScriptDirectory.from_config(_migrations()).get_current_head()
+    return head
+
+
+def migrate(database: Database) -> None:
+    """Bring the schema up to the newest migration (nothing to load when it is there)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current is not None and current == newest_revision():
+        return
+    config = _migrations()
     with database.engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -14,9 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import airlock
 from airlock.models import metadata
-from airlock.platform.db import Database, migrate
+from airlock.platform.db import Database, migrate, newest_revision
 from tests.support import postgres_schema
+
+MIGRATIONS = Path(airlock.__file__).parent / "migrations" / "versions"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -42,4 +45,28 @@ def test_migrations_from_nothing_match_the_models(empty_store: Database) -> None
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert set(metadata.tables) <= tables
     assert "alembic_version" in tables
+    assert differences == [], differences
+
+
+def test_a_store_behind_the_newest_revision_is_brought_up(empty_store: Database) -> None:
+    """A start finds a store at the newest revision and loads no migration; one revision
+    behind, it runs the newest migration again."""
+    from alembic import command
+    from alembic.config import Config
+
+    migrate(empty_store)
+    newest = newest_revision()
+    assert newest == sorted(p.name for p in MIGRATIONS.glob("0*.py"))[-1].split("_")[0]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS.parent))
+    with empty_store.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+        connection.commit()
+        behind = MigrationContext.configure(connection).get_current_revision()
+    assert behind is not None and behind != newest
+    migrate(empty_store)
+    with empty_store.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == newest
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == [], differences
