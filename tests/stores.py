@@ -5,6 +5,10 @@ second on SQLite and three on PostgreSQL, and the suite starts over a thousand s
 The migrations run once per process here, into a template; each new state dir gets a
 copy of the SQLite file and each new PostgreSQL schema the template's dump. The server
 still runs `migrate` when it starts, which finds the store at the newest revision.
+
+A PostgreSQL schema a test is done with is emptied and kept for the process's next test:
+creating a schema's tables and dropping them costs PostgreSQL far more (a file, and
+catalog rows, for every table and index) than deleting the few rows a test leaves.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from airlock.platform.db import Database, migrate
 _lock = threading.Lock()
 _sqlite_template: Path | None = None
 _postgres_dump: tuple[str, str] | None = None  # (template schema name, its SQL)
+_clean_schemas: list[str] = []  # migrated schemas of this process no test uses now
+_pool_registered = False  # whether the exit drops what is left in _clean_schemas
 
 
 def seed_sqlite(state: Path) -> None:
@@ -51,6 +57,77 @@ def _sqlite() -> Path:
             database.engine.dispose()
             _sqlite_template = path
         return _sqlite_template
+
+
+def new_postgres_schema(plain_url: str) -> str:
+    """An empty schema of a new name."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def drop_postgres_schema(plain_url: str, schema: str) -> None:
+    """Drop a schema and all it holds."""
+    with psycopg.connect(plain_url, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def take_postgres_schema(plain_url: str) -> str:
+    """A migrated schema with no rows but its revision: a clean one of the pool, or new."""
+    global _pool_registered
+    with _lock:
+        if _clean_schemas:
+            return _clean_schemas.pop()
+        if not _pool_registered:
+            atexit.register(_drop_pool, plain_url)
+            _pool_registered = True
+    schema = new_postgres_schema(plain_url)
+    try:
+        fill_postgres_schema(plain_url, schema)
+    except BaseException:
+        drop_postgres_schema(plain_url, schema)
+        raise
+    return schema
+
+
+def give_back_postgres_schema(plain_url: str, schema: str) -> None:
+    """Empty a schema a test is done with and keep it for the next; drop it if that fails.
+
+    Every table loses its rows but the schema's revision (foreign keys are not checked:
+    every row goes), and every sequence starts again where a new one would.
+    """
+    try:
+        with psycopg.connect(plain_url, autocommit=True) as conn:
+            conn.execute("SET synchronous_commit = off")
+            conn.execute("SET lock_timeout = '10s'")
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
+                tables = conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s"
+                    " AND tablename <> 'alembic_version'",
+                    (schema,),
+                ).fetchall()
+                if tables:
+                    conn.execute("".join(f'DELETE FROM "{schema}"."{t}";' for (t,) in tables))
+                conn.execute(
+                    "SELECT setval(format('%%I.%%I', schemaname, sequencename), start_value,"
+                    " false) FROM pg_sequences WHERE schemaname = %s",
+                    (schema,),
+                )
+    except psycopg.Error:
+        drop_postgres_schema(plain_url, schema)
+        return
+    with _lock:
+        _clean_schemas.append(schema)
+
+
+def _drop_pool(plain_url: str) -> None:
+    with _lock:
+        schemas, _clean_schemas[:] = list(_clean_schemas), []
+    for schema in schemas:
+        drop_postgres_schema(plain_url, schema)
 
 
 def fill_postgres_schema(plain_url: str, schema: str) -> bool:

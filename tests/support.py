@@ -19,19 +19,24 @@ from typing import Any, TypeVar
 
 import boto3
 import httpx
-import psycopg
 import uvicorn
 from botocore.config import Config
 from sqlalchemy.engine import make_url
 
 from airlock.cli.address import read_record, record_path
 from airlock.examples.clients import ServerClients
-from airlock.gateway import Airlock, create_app
+from airlock.gateway import Airlock, create_app, server_config
 from airlock.identity import IdentityService
 from airlock.platform.clock import Clock
 from airlock.platform.polling import wait_until
 from airlock.settings import Settings
-from tests.stores import fill_postgres_schema, seed_sqlite
+from tests.stores import (
+    drop_postgres_schema,
+    give_back_postgres_schema,
+    new_postgres_schema,
+    seed_sqlite,
+    take_postgres_schema,
+)
 
 T = TypeVar("T")
 
@@ -53,7 +58,7 @@ class LiveServer:
         self.settings = settings
         self.app = create_app(settings, clock=clock)
         self.airlock: Airlock = self.app.state.airlock
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        config = server_config(self.app)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
@@ -197,9 +202,10 @@ def live_server(
 
 @contextmanager
 def postgres_schema(migrated: bool = True) -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL database; yields a URL that uses it.
+    """A schema of its own in the test PostgreSQL database; yields a URL that uses it.
 
-    `migrated`: with the tables the migrations make (tests.stores), not empty.
+    `migrated`: with the tables the migrations make and no rows but the schema's
+    revision (a clean schema of tests.stores' pool), not empty.
     """
     base = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
     if not base:
@@ -207,21 +213,18 @@ def postgres_schema(migrated: bool = True) -> Iterator[str]:
 
         pytest.skip("AIRLOCK_TEST_DATABASE_URL is not set (PostgreSQL tests need it)")
     url = make_url(base)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
+    schema = take_postgres_schema(plain) if migrated else new_postgres_schema(plain)
     try:
-        if migrated:
-            fill_postgres_schema(plain, schema)
         # Commits need not wait for the WAL's flush: what the tests kill is Airlock, never
         # PostgreSQL, and a commit it was told of stays committed.
         options = f"-csearch_path={schema} -csynchronous_commit=off"
         yield url.update_query_dict({"options": options}).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute("SET synchronous_commit = off")
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if migrated:
+            give_back_postgres_schema(plain, schema)
+        else:
+            drop_postgres_schema(plain, schema)
 
 
 def file_sha256(path: Path) -> str:
