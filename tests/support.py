@@ -200,6 +200,16 @@ def live_server(
         server.stop()
 
 
+def postgres_base_url() -> str:
+    """The test PostgreSQL database's URL; the test is skipped when there is none."""
+    base = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
+    if not base:
+        import pytest
+
+        pytest.skip("AIRLOCK_TEST_DATABASE_URL is not set (PostgreSQL tests need it)")
+    return base
+
+
 @contextmanager
 def postgres_schema(migrated: bool = True) -> Iterator[str]:
     """A schema of its own in the test PostgreSQL database; yields a URL that uses it.
@@ -207,12 +217,7 @@ def postgres_schema(migrated: bool = True) -> Iterator[str]:
     `migrated`: with the tables the migrations make and no rows but the schema's
     revision (a clean schema of tests.stores' pool), not empty.
     """
-    base = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
-    if not base:
-        import pytest
-
-        pytest.skip("AIRLOCK_TEST_DATABASE_URL is not set (PostgreSQL tests need it)")
-    url = make_url(base)
+    url = make_url(postgres_base_url())
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
     schema = take_postgres_schema(plain) if migrated else new_postgres_schema(plain)
     try:

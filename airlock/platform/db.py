@@ -193,7 +193,8 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _migrations() -> Any:
+def migration_config() -> Any:
+    """Alembic's configuration for Airlock's migrations."""
     from alembic.config import Config
 
     config = Config()
@@ -206,7 +207,7 @@ def newest_revision() -> str | None:
     """The head of the migration chain (read once: it loads every migration's file)."""
     from alembic.script import ScriptDirectory
 
-    head: str | None = ScriptDirectory.from_config(_migrations()).get_current_head()
+    head: str | None = ScriptDirectory.from_config(migration_config()).get_current_head()
     return head
 
 
@@ -219,7 +220,7 @@ def migrate(database: Database) -> None:
         current = MigrationContext.configure(connection).get_current_revision()
     if current is not None and current == newest_revision():
         return
-    config = _migrations()
+    config = migration_config()
     with database.engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

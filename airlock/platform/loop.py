@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 log = logging.getLogger("airlock.loop")
@@ -75,7 +76,8 @@ class ThreadPerItem(BackgroundLoop):
     before `stop()` returns, so nothing touches the database after it is gone.
     """
 
-    # How long a stopping server waits for each item's thread to record its end.
+    # How long a stopping server waits for the items' threads to record their ends (they
+    # end side by side, so one deadline serves them all).
     grace_seconds = 10.0
 
     def __init__(self) -> None:
@@ -107,8 +109,9 @@ class ThreadPerItem(BackgroundLoop):
     def on_stop(self) -> None:
         with self._lock:
             threads, self._threads = self._threads, []
+        deadline = time.monotonic() + self.grace_seconds
         for thread in threads:
-            thread.join(timeout=self.grace_seconds)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _item(self, item_id: int) -> None:
         try:

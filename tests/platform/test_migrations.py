@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 
 import airlock
 from airlock.models import metadata
-from airlock.platform.db import Database, migrate, newest_revision
+from airlock.platform.db import Database, migrate, migration_config, newest_revision
 from tests.support import postgres_schema
 
 MIGRATIONS = Path(airlock.__file__).parent / "migrations" / "versions"
@@ -52,13 +52,11 @@ def test_a_store_behind_the_newest_revision_is_brought_up(empty_store: Database)
     """A start finds a store at the newest revision and loads no migration; one revision
     behind, it runs the newest migration again."""
     from alembic import command
-    from alembic.config import Config
 
     migrate(empty_store)
     newest = newest_revision()
     assert newest == sorted(p.name for p in MIGRATIONS.glob("0*.py"))[-1].split("_")[0]
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS.parent))
+    config = migration_config()
     with empty_store.engine.connect() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "-1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
@@ -10,7 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.stores import give_back_postgres_schema, take_postgres_schema
-from tests.support import live_server, postgres_schema, service_trust
+from tests.support import live_server, postgres_base_url, postgres_schema, service_trust
 
 pytestmark = pytest.mark.postgres
 
@@ -34,10 +33,11 @@ def rows_and_sequences(plain: str, schema: str) -> tuple[dict[str, int], dict[st
 
 
 def test_a_schema_given_back_is_empty_and_used_again(tmp_path: Path) -> None:
-    base = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("AIRLOCK_TEST_DATABASE_URL is not set (PostgreSQL tests need it)")
-    plain = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    plain = (
+        make_url(postgres_base_url())
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
     fresh = take_postgres_schema(plain)
     new_rows, new_sequences = rows_and_sequences(plain, fresh)
     give_back_postgres_schema(plain, fresh)
