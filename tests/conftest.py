@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from airlock.platform.clock import ManualClock
 from tests.support import LiveServer, live_server, postgres_schema
 
 
@@ -39,6 +40,19 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     """A live server on SQLite in a temporary state dir."""
     with live_server(tmp_path / "state") as live:
+        yield live
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A server's clock that the test moves (it follows real time until then)."""
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked_server(tmp_path: Path, clock: ManualClock) -> Iterator[LiveServer]:
+    """A live server on SQLite on the test's clock."""
+    with live_server(tmp_path / "state", clock=clock) as live:
         yield live
 
 

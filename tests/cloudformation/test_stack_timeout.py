@@ -17,11 +17,6 @@ from tests.support import LiveServer, free_socket
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def paused(tmp_path: Path, database_url: str | None, clock: ManualClock) -> Iterator[LiveServer]:
     """A live server on the test's clock whose stacks advance only when ticked."""
     sock = free_socket()

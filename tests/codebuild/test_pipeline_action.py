@@ -276,12 +276,6 @@ def test_start_build_with_an_idempotency_token(server: LiveServer) -> None:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    """The server's clock, moved by the test."""
-    return ManualClock()
-
-
-@pytest.fixture
 def clocked(tmp_path: Path, database_url: str | None, clock: ManualClock) -> Iterator[LiveServer]:
     """A live server on the test's clock."""
     with live_server(tmp_path / "state", database_url, clock) as server:

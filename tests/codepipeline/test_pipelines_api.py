@@ -327,11 +327,6 @@ def test_list_action_types(server: LiveServer) -> None:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def clocked(tmp_path: Path, database_url: str | None, clock: ManualClock) -> Iterator[LiveServer]:
     with live_server(tmp_path / "state", database_url, clock=clock) as live:
         yield live

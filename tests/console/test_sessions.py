@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from airlock.platform.clock import ManualClock
-from tests.support import LiveServer, live_server
+from tests.support import LiveServer
 
 from .support import Browsers, csrf_token, user_keys
 
@@ -90,22 +86,9 @@ def test_a_post_without_the_session_token_or_from_another_site_changes_nothing(
     browsers.close()
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    """The server's clock, moved by the test."""
-    return ManualClock()
-
-
-@pytest.fixture
-def clocked(tmp_path: Path, clock: ManualClock) -> Iterator[LiveServer]:
-    """A server on the test's clock."""
-    with live_server(tmp_path / "state", clock=clock) as live:
-        yield live
-
-
-def test_a_session_expires(clocked: LiveServer, clock: ManualClock) -> None:
-    browsers = Browsers(clocked)
-    client = browsers.signed_in(clocked.root_keys(clocked.first_account_id()))
+def test_a_session_expires(clocked_server: LiveServer, clock: ManualClock) -> None:
+    browsers = Browsers(clocked_server)
+    client = browsers.signed_in(clocked_server.root_keys(clocked_server.first_account_id()))
     clock.advance(timedelta(minutes=59))
     assert client.get("/console/").url.path == "/console/"
     clock.advance(timedelta(minutes=2))

@@ -7,6 +7,8 @@ import json
 import tarfile
 import threading
 import time
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ import xgboost as xgb
 from botocore.exceptions import ClientError
 
 from airlock.core.http import HttpRequest, HttpResponse
+from airlock.platform.clock import ManualClock
 from tests.sagemaker.test_models import sagemaker_role
 from tests.sagemaker.test_registry import IMAGE, error
 from tests.sagemaker.test_training import iris_like
@@ -73,6 +76,13 @@ def create_hosted(server: LiveServer, name: str, archive: bytes) -> tuple[str, s
     )
     arn = sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
     return role, str(arn["EndpointArn"])
+
+
+@pytest.fixture
+def server(clocked_server: LiveServer) -> LiveServer:
+    """The module's server is on the test's clock, which the blue/green tests move past a
+    traffic step's wait."""
+    return clocked_server
 
 
 @pytest.fixture
@@ -300,25 +310,41 @@ def steady_load(runtime: Any, stop: threading.Event, outcomes: list[tuple[float,
             outcomes.append((began, "error:" + caught.response["Error"]["Code"]))
 
 
+# Each traffic step's wait. The test moves the server's clock past it once both fleets
+# have answered, so the step lasts as long as the test needs on any host. Two moves (the
+# linear shift's) stay well inside the fifteen minutes a request's signature may be skewed.
+STEP_WAIT = 120
+
+
 @pytest.mark.parametrize(
-    "routing",
+    ("routing", "steps"),
     [
-        {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
-        {
-            "Type": "CANARY",
-            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
-            "WaitIntervalInSeconds": 1,
-        },
-        {
-            "Type": "LINEAR",
-            "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 34},
-            "WaitIntervalInSeconds": 1,
-        },
+        ({"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}, 0),
+        (
+            {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                "WaitIntervalInSeconds": STEP_WAIT,
+            },
+            1,
+        ),
+        (
+            {
+                "Type": "LINEAR",
+                "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 34},
+                "WaitIntervalInSeconds": STEP_WAIT,
+            },
+            2,  # 34 % and 68 % wait; 100 % ends the shift
+        ),
     ],
     ids=["all-at-once", "canary", "linear"],
 )
 def test_blue_green_update_under_load_fails_no_request(
-    hosted: dict[str, Any], server: LiveServer, routing: dict[str, Any]
+    hosted: dict[str, Any],
+    server: LiveServer,
+    clock: ManualClock,
+    routing: dict[str, Any],
+    steps: int,
 ) -> None:
     sm = hosted["sm"]
     sm.create_endpoint_config(
@@ -345,6 +371,16 @@ def test_blue_green_update_under_load_fails_no_request(
         updating = sm.describe_endpoint(EndpointName="iris")
         assert updating["EndpointStatus"] == "Updating"
         assert updating["PendingDeploymentSummary"]["EndpointConfigName"] == "iris-green"
+        for step in range(steps):
+            # While the step holds, both fleets take traffic and the update goes on.
+            seen = len(outcomes)
+            wait_for(
+                partial(_both_answered, outcomes, seen),
+                timeout=60,
+                what=f"both fleets to answer in step {step + 1}",
+            )
+            assert sm.describe_endpoint(EndpointName="iris")["EndpointStatus"] == "Updating"
+            clock.advance(timedelta(seconds=STEP_WAIT))
         wait_in_service(sm, "iris")
         in_service = time.monotonic()
         seen = len(outcomes)
@@ -360,9 +396,6 @@ def test_blue_green_update_under_load_fails_no_request(
     assert answers[0] == "AllTraffic"
     # Every call made once the update ended was answered by the new fleet.
     assert {o for began, o in outcomes if began > in_service} == {"Green"}
-    if routing["Type"] != "ALL_AT_ONCE":  # a second or more when both fleets took traffic
-        shifted = answers.index("Green")
-        assert answers[shifted:].count("AllTraffic") >= 5, answers[shifted : shifted + 40]
     described = sm.describe_endpoint(EndpointName="iris")
     assert described["EndpointConfigName"] == "iris-green"
     assert [v["VariantName"] for v in described["ProductionVariants"]] == ["Green"]
@@ -372,6 +405,12 @@ def test_blue_green_update_under_load_fails_no_request(
         ]
         == routing["Type"]
     )
+
+
+def _both_answered(outcomes: list[tuple[float, str]], since: int) -> bool:
+    """Whether the old fleet and the new each answered five of the calls from `since` on."""
+    answers = [answer for _, answer in outcomes[since:]]
+    return answers.count("AllTraffic") >= 5 and answers.count("Green") >= 5
 
 
 def test_a_failed_update_rolls_back(hosted: dict[str, Any]) -> None:

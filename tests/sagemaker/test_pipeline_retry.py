@@ -24,11 +24,6 @@ from tests.support import LiveServer, live_server, wait_for
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def server(tmp_path: Path, database_url: str | None, clock: ManualClock) -> Iterator[LiveServer]:
     """A live server whose time the test moves."""
     with live_server(tmp_path / "state", database_url, clock=clock) as live:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from airlock.platform.clock import ManualClock
-from tests.support import LiveServer, live_server
+from tests.support import LiveServer
 
 
 def policy(*statements: dict[str, Any]) -> str:
@@ -31,17 +29,6 @@ def error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def timed_server(tmp_path: Path, clock: ManualClock) -> Iterator[LiveServer]:
-    with live_server(tmp_path / "state", clock=clock) as live:
-        yield live
-
-
 def make_user(server: LiveServer, account: str, name: str, *policies: str) -> Any:
     """A user with inline policies and a key; returns its IAM client's session keys."""
     iam = server.client("iam", account)
@@ -52,8 +39,8 @@ def make_user(server: LiveServer, account: str, name: str, *policies: str) -> An
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def test_cross_account_matrix(timed_server: LiveServer) -> None:
-    server = timed_server
+def test_cross_account_matrix(clocked_server: LiveServer) -> None:
+    server = clocked_server
     a, b = server.first_account_id(), server.create_account("target")
     b_iam = server.client("iam", b)
     trusted = b_iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=trust({"AWS": a}))[
@@ -131,8 +118,8 @@ def test_cross_account_matrix(timed_server: LiveServer) -> None:
     assert error(caught)[0] == "NoSuchEntity"  # it sees only its own account
 
 
-def test_session_policy_narrows_the_role(timed_server: LiveServer) -> None:
-    server = timed_server
+def test_session_policy_narrows_the_role(clocked_server: LiveServer) -> None:
+    server = clocked_server
     a = server.first_account_id()
     iam = server.client("iam", a)
     role = iam.create_role(RoleName="admin", AssumeRolePolicyDocument=trust({"AWS": a}))["Role"]
@@ -152,8 +139,8 @@ def test_session_policy_narrows_the_role(timed_server: LiveServer) -> None:
     assert server.session_client("iam", full["Credentials"]).list_users()["Users"]
 
 
-def test_permissions_boundary(timed_server: LiveServer) -> None:
-    server = timed_server
+def test_permissions_boundary(clocked_server: LiveServer) -> None:
+    server = clocked_server
     a = server.first_account_id()
     iam = server.client("iam", a)
     boundary = iam.create_policy(PolicyName="ListOnly", PolicyDocument=policy(allow("iam:List*")))
@@ -171,8 +158,8 @@ def test_permissions_boundary(timed_server: LiveServer) -> None:
     )
 
 
-def test_group_policies_and_explicit_deny(timed_server: LiveServer) -> None:
-    server = timed_server
+def test_group_policies_and_explicit_deny(clocked_server: LiveServer) -> None:
+    server = clocked_server
     a = server.first_account_id()
     iam = server.client("iam", a)
     iam.create_group(GroupName="admins")
@@ -194,8 +181,8 @@ def test_group_policies_and_explicit_deny(timed_server: LiveServer) -> None:
     assert error(caught)[0] == "AccessDenied"
 
 
-def test_session_expiry_and_wrong_token(timed_server: LiveServer, clock: ManualClock) -> None:
-    server = timed_server
+def test_session_expiry_and_wrong_token(clocked_server: LiveServer, clock: ManualClock) -> None:
+    server = clocked_server
     a = server.first_account_id()
     iam = server.client("iam", a)
     role = iam.create_role(
@@ -227,8 +214,8 @@ def test_session_expiry_and_wrong_token(timed_server: LiveServer, clock: ManualC
     )
 
 
-def test_role_chaining_is_capped_at_one_hour(timed_server: LiveServer) -> None:
-    server = timed_server
+def test_role_chaining_is_capped_at_one_hour(clocked_server: LiveServer) -> None:
+    server = clocked_server
     a = server.first_account_id()
     iam = server.client("iam", a)
     first = iam.create_role(

@@ -190,7 +190,8 @@ class HostingController(BackgroundLoop):
             return
         # Blue/green: move traffic as the policy says, then drain the old fleet.
         policy = (row.deployment or {}).get("BlueGreenUpdatePolicy")
-        now = time.monotonic()
+        # The platform's clock times the shift's waits, so a test can move it.
+        now = self.platform.clock.now().timestamp()
         if pending.shift_started is None:
             pending.shift_started = now
         share, done = shares_after(policy, now - pending.shift_started)
