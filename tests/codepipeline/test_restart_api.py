@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.codepipeline.helpers import PIPELINE_TRUST, approval, declaration, s3_source, zipped
 from tests.support import free_socket, process_client, server_process, wait_for
 
@@ -125,6 +127,10 @@ def test_kill_at_several_moments(tmp_path: Path, database_url: str | None) -> No
         assert first_approval["actionExecutionId"] == action_id
 
 
+# On PostgreSQL only (test_kill_at_several_moments kills on both databases).
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_kill_during_a_deploy(tmp_path: Path, database_url: str | None) -> None:
     """SIGKILL at random moments of a CloudFormation deploy: the action re-attaches to its
     stack operation after each restart, and the stack is made once."""
@@ -219,6 +225,8 @@ def test_kill_during_a_deploy(tmp_path: Path, database_url: str | None) -> None:
         assert len(began) == 1, "the stack was created once"
 
 
+# On SQLite only (test_kill_at_several_moments kills on both databases).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_build_killed_with_the_server_fails_and_retry_resumes(
     tmp_path: Path, database_url: str | None
 ) -> None:

@@ -31,7 +31,8 @@ from .multi_account_support import (
 
 @pytest.fixture
 def server(server_on_each_database: LiveServer) -> LiveServer:
-    """The whole flow runs on SQLite and on PostgreSQL."""
+    """The whole flow, on PostgreSQL: on SQLite, make demo (tests/cli/test_demo.py) and the
+    README's walkthrough play it."""
     return server_on_each_database
 
 
@@ -63,6 +64,9 @@ def serving(server: LiveServer, account: str, endpoint: str) -> str:
     return str(model["PrimaryContainer"]["ModelPackageName"])
 
 
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_the_project_deploys_an_approved_model_to_staging_then_production(
     server: LiveServer,
 ) -> None:

@@ -44,9 +44,9 @@ Resources:
 """
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    """A server process on SQLite or on a fresh PostgreSQL schema."""
+    """A server process on the test's database: SQLite, or a fresh PostgreSQL schema."""
     with restartable_server(request.param, tmp_path) as server:
         yield server
 
@@ -97,7 +97,15 @@ def _provisioned(server: Server) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("kill_when", ["Pending", "CreateInProgress"])
+# Each kill point on one of the databases: the two share every line of the recovery.
+@pytest.mark.parametrize(
+    ("harness", "kill_when"),
+    [
+        ("sqlite", "Pending"),
+        pytest.param("postgres", "CreateInProgress", marks=pytest.mark.postgres),
+    ],
+    indirect=["harness"],
+)
 def test_create_and_delete_survive_kills(harness: Server, kill_when: str) -> None:
     with harness.running():
         product_id = _product(harness)
