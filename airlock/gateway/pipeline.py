@@ -32,7 +32,7 @@ from airlock.core.errors import (
 from airlock.core.http import Headers, HttpRequest, HttpResponse
 from airlock.identity import IdentityService
 from airlock.platform import Platform, ids
-from airlock.platform.cache import cached
+from airlock.platform.cache import cached, reads_from
 from airlock.protocol import (
     find_operation,
     parse_request,
@@ -45,6 +45,8 @@ from .calls import CallEvent, CallPath, NotImplementedOperation
 from .routing import Route, ServiceDirectory
 
 log = logging.getLogger("airlock.gateway")
+# The credential behind an access key is read from its row.
+reads_from("access_keys")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 

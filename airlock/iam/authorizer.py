@@ -13,7 +13,7 @@ from airlock.core.api import Resource
 from airlock.core.context import Principal, PrincipalType, RequestContext
 from airlock.organizations import OrganizationsService
 from airlock.organizations.scp import scp_levels
-from airlock.platform.cache import cached
+from airlock.platform.cache import cached, reads_from
 from airlock.platform.clock import Clock
 
 from .errors import NoSuchEntity
@@ -21,6 +21,9 @@ from .policies import PolicyStore
 from .policy import AuthzRequest, Caller, Decision, Policy, PolicyKind, PolicySet, evaluate
 from .policy.document import MalformedPolicyDocument, parse_policy
 from .service import IamService
+
+# A Standing is read from IAM's and Organizations' rows (and the accounts').
+reads_from("iam_", "org_", "accounts")
 
 # Actions a role's trust policy decides, in every account.
 TRUST_ACTIONS = {"sts:assumerole", "sts:tagsession", "sts:setsourceidentity"}

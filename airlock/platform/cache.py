@@ -5,13 +5,16 @@ standing facts: whose an access key is, the caller's policies and organization,
 where an endpoint is. Reading them anew each time costs more than the request's
 own work, so read transactions keep them here:
 
-- a write committed by this process drops every entry at once (`bump`), so a
-  change made through this server applies to the next request;
+- a write committed by this process to a table a cached value is read from
+  (`reads_from`) drops every entry at once (`bump`), so a change made through
+  this server applies to the next request; the engines' and the trail's own
+  rows (an action's progress, a build's log, an audit event) leave it valid;
 - a write of another process sharing the database (several hosts on
   PostgreSQL) is seen within `ttl` seconds, as AWS's own IAM changes
   propagate: eventually, within seconds.
 
-Write transactions never use it: they must see their own uncommitted changes.
+A write transaction uses it only until it changes a row: from then on it must
+see its own uncommitted changes.
 """
 
 from __future__ import annotations
@@ -25,8 +28,28 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
-# In a read transaction's info: the cache its reads may use.
+# In a transaction's info: the cache its reads may use.
 CACHE = "airlock.read_cache"
+# In a write transaction's info: it changed a row (flushed, or ran a statement other than
+# SELECT); it reads past the cache from then on.
+WROTE = "airlock.wrote"
+# The tables (or, ending in "_", the prefixes of the tables) cached values are read from.
+_SOURCES: set[str] = set()
+
+
+def reads_from(*tables: str) -> None:
+    """Declare tables a cached value is read from: a committed write to one drops the cache.
+
+    A name ending in "_" stands for every table it begins (`"iam_"`).
+    """
+    _SOURCES.update(tables)
+
+
+def is_source(table: str) -> bool:
+    """Whether a cached value may be read from the table."""
+    return any(table == s or (s.endswith("_") and table.startswith(s)) for s in _SOURCES)
+
+
 # What `peek` answers for a key that holds no fresh value.
 MISSING = object()
 
@@ -80,9 +103,9 @@ class ReadCache:
 
 
 def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
-    """`load()` through the session's cache when it is a read transaction that has one."""
+    """`load()` through the session's cache, when it has one and has changed nothing yet."""
     cache = session.info.get(CACHE)
-    if cache is None:
+    if cache is None or session.info.get(WROTE) or session.new or session.dirty or session.deleted:
         return load()
     result: T = cache.get(key, load)
     return result

@@ -11,7 +11,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, object_mapper, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from .cache import CACHE, ReadCache
+from .cache import CACHE, WROTE, ReadCache, is_source
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -69,10 +69,11 @@ def _is_sqlite(url: str) -> bool:
 # In a session's info: the transaction may not write (services that create things
 # lazily, such as an account's default event bus, answer without storing them).
 READ_ONLY = "airlock.read_only"
-# In a write session's info: it changed a row (flushed, or ran a statement other than SELECT).
-WROTE = "airlock.wrote"
 # In a write session's info: what it writes leaves the read cache valid.
 KEEPS_CACHE = "airlock.keeps_cache"
+# In a write session's info: the tables it changed rows of; None once a statement changed
+# rows of tables it does not name (text), which may be any.
+TOUCHED = "airlock.touched"
 
 
 class Database:
@@ -115,6 +116,7 @@ class Database:
         """
         with self._writers, self._write() as session, session.begin():
             session.info[KEEPS_CACHE] = keeps_cache
+            session.info[CACHE] = self.cache  # until it changes a row
             yield session
 
     @contextmanager
@@ -130,9 +132,12 @@ class Database:
     def _after_write(self, session: Session) -> None:
         if session.in_nested_transaction():
             return  # a savepoint released: nothing is committed yet
-        # A transaction that only looked (an idle poll) leaves what was read valid.
+        # A transaction that only looked (an idle poll), or changed only rows no cached
+        # value is read from, leaves what was read valid.
         wrote = session.info.pop(WROTE, False)
-        if wrote and not session.info.pop(KEEPS_CACHE, False):
+        touched = session.info.pop(TOUCHED, set())
+        keeps = session.info.pop(KEEPS_CACHE, False)
+        if wrote and not keeps and (touched is None or any(map(is_source, touched))):
             self.cache.bump()
 
     def on_commit(self, callback: Callable[[Session], None]) -> None:
@@ -156,13 +161,25 @@ class Database:
         self.engine.dispose()
 
 
-def _wrote(session: Session, context: Any) -> None:
+def _touch(session: Session, tables: Iterable[str] | None) -> None:
     session.info[WROTE] = True
+    touched = session.info.setdefault(TOUCHED, set())
+    if tables is None:
+        session.info[TOUCHED] = None
+    elif touched is not None:
+        touched.update(tables)
+
+
+def _wrote(session: Session, context: Any) -> None:
+    # After a flush, new, dirty and deleted still list what it wrote.
+    changed = (*session.new, *session.dirty, *session.deleted)
+    _touch(session, (t.name for o in changed for t in object_mapper(o).tables))
 
 
 def _wrote_by_statement(state: ORMExecuteState) -> None:
     if not state.is_select:  # an INSERT, UPDATE, DELETE, or text that may be one
-        state.session.info[WROTE] = True
+        name = getattr(getattr(state.statement, "table", None), "name", None)
+        _touch(state.session, (name,) if isinstance(name, str) else None)
 
 
 def _refuse_flush(session: Session, context: Any, instances: Any) -> None:

@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 from airlock.core.api import Output, Params, Resource, ServiceApi
 from airlock.core.context import RequestContext
 from airlock.core.errors import ClientFault, ServiceError, ValidationError
-from airlock.platform.cache import cached
+from airlock.platform.cache import cached, reads_from
 from airlock.platform.clock import Clock
 from airlock.sagemaker.hosting.endpoint_operations import find_endpoint
 from airlock.sagemaker.hosting.fleet import FLEETS, Fleets, Instance, NoInstance
 from airlock.sagemaker.hosting.upstream import NotSent
 
 SERVING = ("InService", "Updating", "SystemUpdating", "RollingBack")
+# Where an endpoint serves is read from its row.
+reads_from("sagemaker_endpoints")
 
 
 class RuntimeValidation(ClientFault):
