@@ -177,15 +177,13 @@ class CallPath:
             self.record_failure(event, ctx, error)
             raise
         if readonly and not spec.data_event:
-            # An audit event alone: no cached value is read from the trail, so the read
-            # cache stays valid (else every Describe the engines poll would empty it).
-            with db.write(keeps_cache=True) as session:
+            with db.write() as session:
                 event.write(session, ctx, output=output)
         return output
 
     def record_failure(self, event: CallEvent, ctx: RequestContext, error: ServiceError) -> None:
-        """Write a refused or failed call to the audit trail (it leaves the read cache valid)."""
-        with self.platform.db.write(keeps_cache=True) as session:
+        """Write a refused or failed call to the audit trail."""
+        with self.platform.db.write() as session:
             event.write(session, ctx, error=error)
 
     def authorize(

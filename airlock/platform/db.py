@@ -69,8 +69,6 @@ def _is_sqlite(url: str) -> bool:
 # In a session's info: the transaction may not write (services that create things
 # lazily, such as an account's default event bus, answer without storing them).
 READ_ONLY = "airlock.read_only"
-# In a write session's info: what it writes leaves the read cache valid.
-KEEPS_CACHE = "airlock.keeps_cache"
 # In a write session's info: the tables it changed rows of; None once a statement changed
 # rows of tables it does not name (text), which may be any.
 TOUCHED = "airlock.touched"
@@ -106,16 +104,13 @@ class Database:
         event.listen(self._write, "after_commit", self._after_write)
 
     @contextmanager
-    def write(self, *, keeps_cache: bool = False) -> Iterator[Session]:
+    def write(self) -> Iterator[Session]:
         """A transaction that may write; committed on success, rolled back on error.
 
         On SQLite, writers of this process queue on a lock instead of on SQLite's
         busy handler, which sleeps in growing steps (up to 100 ms) while it waits.
-        `keeps_cache`: it writes only rows no cached value is read from (the
-        invocation metrics), so the read cache stays valid.
         """
         with self._writers, self._write() as session, session.begin():
-            session.info[KEEPS_CACHE] = keeps_cache
             session.info[CACHE] = self.cache  # until it changes a row
             yield session
 
@@ -133,11 +128,11 @@ class Database:
         if session.in_nested_transaction():
             return  # a savepoint released: nothing is committed yet
         # A transaction that only looked (an idle poll), or changed only rows no cached
-        # value is read from, leaves what was read valid.
+        # value is read from (audit events, metrics, an engine's progress), leaves what
+        # was read valid.
         wrote = session.info.pop(WROTE, False)
         touched = session.info.pop(TOUCHED, set())
-        keeps = session.info.pop(KEEPS_CACHE, False)
-        if wrote and not keeps and (touched is None or any(map(is_source, touched))):
+        if wrote and (touched is None or any(map(is_source, touched))):
             self.cache.bump()
 
     def on_commit(self, callback: Callable[[Session], None]) -> None:

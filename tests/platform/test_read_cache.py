@@ -135,20 +135,3 @@ def test_only_writes_to_the_tables_it_is_read_from_drop_it(tmp_path: Path) -> No
         assert value() == 5
     finally:
         db.dispose()
-
-
-def test_a_write_that_keeps_the_cache(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path}/store.db")
-    try:
-        loads, load = counting()
-        with db.write() as session:
-            session.execute(text("CREATE TABLE metrics (x INTEGER)"))
-        with db.read() as session:
-            cached(session, "k", load)
-        with db.write(keeps_cache=True) as session:
-            session.execute(text("INSERT INTO metrics VALUES (1)"))
-        with db.read() as session:
-            assert cached(session, "k", load) == 1
-        assert len(loads) == 1
-    finally:
-        db.dispose()

@@ -349,7 +349,7 @@ class HostingController(BackgroundLoop):
         """Metrics to their table; captured invocations to S3 (a JSON Lines object per
         variant, written as its model role)."""
         self._flushed = time.monotonic()
-        with self.platform.db.write(keeps_cache=True) as session:
+        with self.platform.db.write() as session:
             self.fleets.metrics.write(session)
         for target, lines in self.fleets.captured.take().items():
             url = object_key(target, self.platform.clock.now())
